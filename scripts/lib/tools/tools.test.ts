@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Runner } from '../plan.ts';
+import { ensureTool, loadPins, pinnedVersion, releaseAsset, TOOLS, type ToolPin } from './index.ts';
+
+const quiet = { write() {} };
+const linux = { os: 'linux', arch: 'amd64' } as const;
+
+function fakeExecutable(file: string, versionLine: string): void {
+  writeFileSync(file, `#!/bin/sh\necho '${versionLine}'\n`);
+  chmodSync(file, 0o755);
+}
+
+async function serve(routes: Record<string, Buffer>): Promise<{ url: string; hits: string[]; close: () => Promise<void> }> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(req.url ?? '');
+    const body = routes[req.url ?? ''];
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+function helmArchive(): Buffer {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'helm-fixture-'));
+  mkdirSync(path.join(dir, 'linux-amd64'));
+  fakeExecutable(path.join(dir, 'linux-amd64', 'helm'), pinnedVersion('helm'));
+  const archive = path.join(dir, 'helm.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', dir, 'linux-amd64']);
+  return readFileSync(archive);
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+test('a good archive is downloaded, verified, extracted into .bin and used', async (t) => {
+  const archive = helmArchive();
+  const server = await serve({ '/helm.tar.gz': archive });
+  t.after(server.close);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const pins = { helm: { version: pinnedVersion('helm'), sha256: { 'linux/amd64': sha(archive) } } satisfies ToolPin };
+  const runner = new Runner({ out: quiet });
+  const result = await ensureTool(runner, 'helm', { root, platform: linux, pins, ignorePath: true, downloadUrl: () => `${server.url}/helm.tar.gz` });
+  assert.equal(result, path.join(root, '.bin', 'helm'));
+  assert.equal(execFileSync(result).toString().trim(), pinnedVersion('helm'));
+  assert.deepEqual(readdirSync(path.join(root, '.bin')), ['helm']);
+  assert.match(runner.plan[0]!, /download .*helm\.tar\.gz to \.bin\/helm, verified against sha256/);
+  // A second call finds .bin/helm at the right version and downloads nothing.
+  await ensureTool(runner, 'helm', { root, platform: linux, pins, ignorePath: true, downloadUrl: () => `${server.url}/helm.tar.gz` });
+  assert.equal(server.hits.length, 1);
+});
+
+test('a tampered download is refused and removed', async (t) => {
+  const archive = helmArchive();
+  const tampered = Buffer.concat([archive, Buffer.from('x')]);
+  const server = await serve({ '/helm.tar.gz': tampered });
+  t.after(server.close);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const pins = { helm: { version: pinnedVersion('helm'), sha256: { 'linux/amd64': sha(archive) } } };
+  await assert.rejects(
+    ensureTool(new Runner({ out: quiet }), 'helm', { root, platform: linux, pins, ignorePath: true, downloadUrl: () => `${server.url}/helm.tar.gz` }),
+    (err: Error) => err.message.includes(`its sha256 is ${sha(tampered)}`) && err.message.includes('deleted'),
+  );
+  assert.deepEqual(readdirSync(path.join(root, '.bin')), []);
+});
+
+test('a bare binary (kind) is installed as is', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kind-fixture-'));
+  fakeExecutable(path.join(dir, 'kind'), `kind ${pinnedVersion('kind')} go1.26 linux/amd64`);
+  const binary = readFileSync(path.join(dir, 'kind'));
+  const server = await serve({ '/kind': binary });
+  t.after(server.close);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const pins = { kind: { version: pinnedVersion('kind'), sha256: { 'linux/amd64': sha(binary) } } };
+  const result = await ensureTool(new Runner({ out: quiet }), 'kind', { root, platform: linux, pins, ignorePath: true, downloadUrl: () => `${server.url}/kind` });
+  assert.ok(existsSync(result));
+});
+
+test('the right version on PATH is kept; the wrong one is not', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'path-'));
+  const saved = process.env.PATH;
+  t.after(() => (process.env.PATH = saved));
+  process.env.PATH = `${dir}${path.delimiter}${saved}`;
+  fakeExecutable(path.join(dir, 'k3d'), `k3d version ${pinnedVersion('k3d')}`);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  assert.equal(await ensureTool(new Runner({ out: quiet }), 'k3d', { root, platform: linux }), 'k3d');
+  fakeExecutable(path.join(dir, 'k3d'), 'k3d version v5.0.0');
+  const dry = new Runner({ dryRun: true, out: quiet });
+  assert.equal(await ensureTool(dry, 'k3d', { root, platform: linux }), path.join(root, '.bin', 'k3d'));
+  assert.match(dry.plan[0]!, /k3d-linux-amd64 to \.bin\/k3d/);
+});
+
+test('a platform without a pinned checksum refuses with the exact gap', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  await assert.rejects(
+    ensureTool(new Runner({ dryRun: true, out: quiet }), 'kubectl', { root, platform: { os: 'darwin', arch: 'amd64' }, ignorePath: true }),
+    new RegExp(`no pinned sha256 for kubectl ${pinnedVersion('kubectl')} darwin/amd64`),
+  );
+});
+
+test('checksums.yaml pins exactly the versions in versions.yaml, with well-formed sha256 values', () => {
+  const pins = loadPins();
+  for (const tool of TOOLS) {
+    const pin = pins[tool];
+    assert.ok(pin, `${tool} has pins`);
+    assert.equal(pin.version.replace(/^v/, ''), pinnedVersion(tool).replace(/^v/, ''), tool);
+    for (const [platform, value] of Object.entries(pin.sha256)) {
+      assert.match(platform, /^(linux|darwin)\/(amd64|arm64)$/);
+      assert.match(value ?? '', /^[0-9a-f]{64}$/, `${tool} ${platform}`);
+    }
+  }
+  assert.equal(releaseAsset('k6', { os: 'darwin', arch: 'arm64' }, 'v2.3.0').url, 'https://github.com/grafana/k6/releases/download/v2.3.0/k6-v2.3.0-macos-arm64.zip');
+});
