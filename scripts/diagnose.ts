@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parseCommand, runMain, type CommandSpec, type OptionSpec } from './lib/cli.ts';
 import { Runner } from './lib/plan.ts';
 import { repoRoot } from './lib/versions.ts';
-import { assertSandboxContext } from './lib/kube/context.ts';
+import { loadSandboxKubeConfig, tryLoadSandboxKubeConfig } from './lib/kube/client.ts';
+import { ensureTool, type ToolName } from './lib/tools/index.ts';
 import { collectDiagnostics, diagnosticCollectors, DIAGNOSTIC_NAMESPACES } from './lib/ci/diagnostics.ts';
 
 const spec = {
@@ -27,9 +28,11 @@ async function main(): Promise<number> {
   if (!parsed) return 0;
   const { options } = parsed;
   const runner = new Runner({ dryRun: Boolean(options['dry-run']) });
-  const tools = { kubectl: 'kubectl', istioctl: 'istioctl' };
-  const context = options.context ?? (await currentContext(runner, tools.kubectl)) ?? '';
-  assertSandboxContext(context || undefined);
+  // The guard comes first: nothing is downloaded or read from a cluster for a foreign context.
+  const requested = options.context ? { context: options.context } : {};
+  const sandbox = runner.dryRun ? tryLoadSandboxKubeConfig(requested) : loadSandboxKubeConfig(requested);
+  const context = sandbox?.context ?? options.context ?? '';
+  const tools = { kubectl: await toolOrPath(runner, 'kubectl'), istioctl: await toolOrPath(runner, 'istioctl') };
   const outDir = path.resolve(repoRoot, options.out ?? 'reports/diagnostics');
   runner.note(`diagnostics of ${context} → ${path.relative(repoRoot, outDir) || '.'}`);
   const outcomes = await collectDiagnostics(runner, diagnosticCollectors({ context, tools }), outDir);
@@ -39,12 +42,13 @@ async function main(): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
-async function currentContext(runner: Runner, kubectl: string): Promise<string | undefined> {
+/** The pinned tool when it can be had; otherwise its name on PATH, so only the items that need it fail. */
+async function toolOrPath(runner: Runner, tool: ToolName): Promise<string> {
   try {
-    const r = await runner.query(kubectl, ['config', 'current-context']);
-    return r.code === 0 ? r.stdout.trim() || undefined : undefined;
-  } catch {
-    return undefined;
+    return await ensureTool(runner, tool);
+  } catch (err) {
+    runner.note(`! ${tool} at its pinned version is unavailable (${(err as Error).message}); trying ${tool} from PATH`);
+    return tool;
   }
 }
 

@@ -85,6 +85,6 @@ test('npm run diagnose refuses a foreign context and prints its plan for the san
     return true;
   });
   const { stdout } = await run(process.execPath, [...args, '--context', 'kind-shopmesh'], { cwd: repoRoot });
-  assert.match(stdout, /\$ istioctl --context kind-shopmesh analyze --all-namespaces/);
-  assert.match(stdout, /\$ kubectl --context kind-shopmesh get events --all-namespaces/);
+  assert.match(stdout, /\$ \S*istioctl --context kind-shopmesh analyze --all-namespaces/);
+  assert.match(stdout, /\$ \S*kubectl --context kind-shopmesh get events --all-namespaces/);
 });
