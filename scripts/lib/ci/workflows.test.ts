@@ -75,9 +75,10 @@ test('permissions are read-only contents, and each workflow has a concurrency gr
   for (const { workflow } of [ci, e2e]) {
     assert.deepEqual(workflow.permissions, { contents: 'read' });
     for (const job of Object.values(workflow.jobs)) assert.equal(job.permissions, undefined, 'no job widens the permissions');
-    const concurrency = workflow.concurrency as { group?: string; 'cancel-in-progress'?: boolean } | undefined;
+    const concurrency = workflow.concurrency as { group?: string; 'cancel-in-progress'?: string } | undefined;
     assert.match(concurrency?.group ?? '', /\$\{\{.*github\.ref.*\}\}/);
-    assert.equal(concurrency?.['cancel-in-progress'], true);
+    // Only a pull request's older run is cancelled; every push to main gets its verdict.
+    assert.equal(concurrency?.['cancel-in-progress'], "${{ github.event_name == 'pull_request' }}");
   }
 });
 
