@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_LINES, MAX_QTY, addToCart, decodeCart, encodeCart, itemCount, removeFromCart } from './cart.ts';
+import { MAX_LINES, MAX_QTY, addToCart, decodeCart, encodeCart, itemCount, removeFromCart, type Cart } from './cart.ts';
 
 const cookieOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -42,7 +42,7 @@ describe('cart lines', () => {
   });
 
   it('refuses a new line beyond the limit but still grows existing ones', () => {
-    let cart = Array.from({ length: MAX_LINES }, (_, i) => ({ productId: String(200 + i), qty: 1 }));
+    let cart: Cart = Array.from({ length: MAX_LINES }, (_, i) => ({ productId: String(200 + i), qty: 1 }));
     assert.equal(addToCart(cart, '999', 1).length, MAX_LINES);
     cart = addToCart(cart, '200', 1);
     assert.equal(cart[0]?.qty, 2);

@@ -1,0 +1,125 @@
+// Fake upstream clients for the route tests: each answers from a handler, records its calls, and
+// may throw UpstreamError like the real client. No network.
+import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../shared/src/upstream.ts';
+import { createApp, type StorefrontOptions } from './app.ts';
+import { encodeCart, type Cart } from './cart.ts';
+import { ordersApi } from './upstream/orders.ts';
+import { productsApi } from './upstream/products.ts';
+import { usersApi } from './upstream/users.ts';
+
+export type FakeHandler = (req: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>;
+
+export interface FakeClient extends UpstreamClient {
+  readonly calls: UpstreamRequest[];
+  handler: FakeHandler;
+}
+
+export function fakeClient(name: string, handler: FakeHandler): FakeClient {
+  const client: FakeClient = {
+    name,
+    baseUrl: `http://${name}.test`,
+    calls: [],
+    handler,
+    async request(req) {
+      client.calls.push(req);
+      return client.handler(req);
+    },
+    close: async () => undefined,
+  };
+  return client;
+}
+
+export function answer(service: string, status: number, body: unknown, version = 'v1', pod = `${service}-${version}-abc12`): UpstreamResponse {
+  return { status, headers: { 'x-service': service, 'x-service-version': version, 'x-pod': pod, 'content-type': 'application/json' }, body };
+}
+
+export const PRODUCTS = [
+  { id: 101, name: 'Laptop', price: 999 },
+  { id: 102, name: 'Phone', price: 599 },
+];
+
+export function productsHandler(version = 'v1'): FakeHandler {
+  return (req) => {
+    const extra = version === 'v2' ? { rating: 4.5, salePrice: 899 } : {};
+    if (req.path === '/products') return answer('products', 200, PRODUCTS.map((p) => ({ ...p, ...extra })), version);
+    const match = /^\/products\/(\d+)$/.exec(req.path);
+    const product = PRODUCTS.find((p) => String(p.id) === match?.[1]);
+    return product ? answer('products', 200, { ...product, ...extra }, version) : answer('products', 404, { error: { code: 'not_found', message: 'no such product' } }, version);
+  };
+}
+
+export const usersHandler: FakeHandler = (req) => {
+  if (req.method === 'POST' && req.path === '/auth/token') return answer('users', 200, { token: 'token-for-alice' });
+  if (req.path === '/users/1') return answer('users', 200, { id: 1, name: 'Alice' });
+  return answer('users', 404, { error: { code: 'not_found', message: 'no such user' } });
+};
+
+/** Orders that honours Idempotency-Key like the real one: a repeated key returns the same order. */
+export function ordersHandler(): FakeHandler {
+  const byKey = new Map<string, string>();
+  const orders = new Map<string, { order_id: string; user: { name: string }; product: { name: string }; quantity: number }>();
+  let next = 5001;
+  return (req) => {
+    if (req.method === 'POST' && req.path === '/orders') {
+      const key = (req.headers as Record<string, string> | undefined)?.['idempotency-key'];
+      if (!key) return answer('orders', 400, { error: { code: 'missing_idempotency_key', message: 'Idempotency-Key is required' } });
+      const body = req.json as { productId: number; quantity: number };
+      const product = PRODUCTS.find((p) => p.id === body.productId);
+      if (!product) return answer('orders', 400, { error: { code: 'unknown_product', message: 'no such product' } });
+      let id = byKey.get(key);
+      if (!id) {
+        id = String(next++);
+        byKey.set(key, id);
+        orders.set(id, { order_id: id, user: { name: 'Alice' }, product: { name: product.name }, quantity: body.quantity });
+        return answer('orders', 201, orders.get(id));
+      }
+      return answer('orders', 200, orders.get(id));
+    }
+    const match = /^\/orders\/(\w+)$/.exec(req.path);
+    const order = match ? orders.get(match[1]!) : undefined;
+    return order ? answer('orders', 200, order) : answer('orders', 404, { error: { code: 'not_found', message: 'no such order' } });
+  };
+}
+
+export function failing(service: string, failure: UpstreamError['failure'], upstreamStatus?: number): FakeHandler {
+  return () => {
+    throw new UpstreamError(service, failure, `${service} failed`, upstreamStatus === undefined ? {} : { upstreamStatus });
+  };
+}
+
+export interface FakeShop {
+  app: ReturnType<typeof createApp>;
+  users: FakeClient;
+  products: FakeClient;
+  orders: FakeClient;
+}
+
+export function fakeShop(overrides: Partial<StorefrontOptions> = {}, keys: readonly string[] = []): FakeShop {
+  const users = fakeClient('users', usersHandler);
+  const products = fakeClient('products', productsHandler());
+  const orders = fakeClient('orders', ordersHandler());
+  let keyIndex = 0;
+  const app = createApp({
+    identity: { service: 'storefront', version: 'v1', pod: 'storefront-test' },
+    users: usersApi(users),
+    products: productsApi(products),
+    orders: ordersApi(orders),
+    ...(keys.length > 0 ? { newIdempotencyKey: () => keys[keyIndex++ % keys.length]! } : {}),
+    ...overrides,
+  });
+  return { app, users, products, orders };
+}
+
+export function cartCookie(cart: Cart): string {
+  return `shopmesh_cart=${encodeCart(cart)}`;
+}
+
+export function form(fields: Record<string, string>, cookie?: string): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...(cookie ? { cookie } : {}) },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+export const html = { headers: { accept: 'text/html' } };

@@ -1,0 +1,69 @@
+// Every call the storefront makes to products. v1 and v2 answer the same contract; v2 may add
+// fields (rating, sale price) that the pages show when present.
+import { z } from 'zod';
+import type { ForwardHeaders } from '../../../shared/src/propagation.ts';
+import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstream.ts';
+import { servedBy, type ServedBy } from '../served.ts';
+
+const productSchema = z.looseObject({
+  id: z.union([z.number().int(), z.string()]).transform(String),
+  name: z.string(),
+  price: z.number(),
+  description: z.string().optional(),
+  currency: z.string().optional(),
+  rating: z.number().optional(),
+  salePrice: z.number().optional(),
+});
+const listSchema = z.union([z.array(productSchema), z.looseObject({ products: z.array(productSchema) }).transform((b) => b.products)]);
+
+export type Product = z.infer<typeof productSchema>;
+
+export interface Answer<T> {
+  data: T;
+  served: ServedBy;
+}
+
+/** One probe of products for the /mesh view: who answered, with what status, how fast. Never throws. */
+export interface ProbeResult {
+  version: string;
+  pod: string;
+  status: number;
+  ms: number;
+}
+
+export interface ProductsApi {
+  list(headers: ForwardHeaders): Promise<Answer<Product[]>>;
+  /** `data` is null when products does not know the id. */
+  get(id: string, headers: ForwardHeaders): Promise<Answer<Product | null>>;
+  probe(id: string, headers: ForwardHeaders): Promise<ProbeResult>;
+}
+
+export function productsApi(client: UpstreamClient): ProductsApi {
+  return {
+    async list(headers) {
+      const res = await client.request({ method: 'GET', path: '/products', headers });
+      const parsed = res.status === 200 ? listSchema.safeParse(res.body) : undefined;
+      if (!parsed?.success) throw unexpectedAnswer(client.name, res.status, 'no product list');
+      return { data: parsed.data, served: servedBy(client.name, res.headers) };
+    },
+    async get(id, headers) {
+      const res = await client.request({ method: 'GET', path: `/products/${encodeURIComponent(id)}`, headers });
+      const served = servedBy(client.name, res.headers);
+      if (res.status === 404 || res.status === 400) return { data: null, served };
+      const parsed = res.status === 200 ? productSchema.safeParse(res.body) : undefined;
+      if (!parsed?.success) throw unexpectedAnswer(client.name, res.status, 'no product');
+      return { data: parsed.data, served };
+    },
+    async probe(id, headers) {
+      const started = performance.now();
+      try {
+        const res = await client.request({ method: 'GET', path: `/products/${encodeURIComponent(id)}`, headers });
+        const served = servedBy(client.name, res.headers);
+        return { version: served.version, pod: served.pod, status: res.status, ms: performance.now() - started };
+      } catch (error) {
+        const status = (error as { upstreamStatus?: number; status?: number }).upstreamStatus ?? (error as { status?: number }).status ?? 0;
+        return { version: '', pod: '', status, ms: performance.now() - started };
+      }
+    },
+  };
+}
