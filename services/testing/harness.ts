@@ -64,7 +64,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-class ServiceProcess {
+export class ServiceProcess {
   readonly lines: LogLine[] = [];
   stderr = '';
   readonly events = new EventEmitter();
@@ -76,7 +76,8 @@ class ServiceProcess {
 
   constructor(
     readonly name: string,
-    readonly mainFile: string,
+    readonly command: string,
+    readonly args: readonly string[],
     readonly env: Record<string, string>,
   ) {
     this.events.setMaxListeners(0);
@@ -84,7 +85,7 @@ class ServiceProcess {
 
   /** Spawns the process and resolves once it printed its listening line. */
   async start(ports: { port: number; adminPort: number }, readyTimeoutMs: number): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', this.mainFile], {
+    const child = spawn(this.command, this.args, {
       cwd: repoRoot,
       env: { ...this.env, PORT: String(ports.port), ADMIN_PORT: String(ports.adminPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -288,6 +289,29 @@ export class Shop {
   }
 }
 
+export interface StartProcessOptions {
+  command: string;
+  args: readonly string[];
+  /** The whole environment of the process; PORT and ADMIN_PORT are set from `port`/`adminPort` (default 0). */
+  env: Record<string, string>;
+  port?: number;
+  adminPort?: number;
+  readyTimeoutMs?: number;
+}
+
+/** Starts any process that follows the listening-line contract (the benchmark's baseline server, a compiled bundle). */
+export async function startProcess(name: string, options: StartProcessOptions): Promise<ServiceProcess> {
+  installExitHook();
+  const p = new ServiceProcess(name, options.command, options.args, options.env);
+  try {
+    await p.start({ port: options.port ?? 0, adminPort: options.adminPort ?? 0 }, options.readyTimeoutMs ?? 30_000);
+  } catch (err) {
+    await p.stop('SIGKILL', 2_000);
+    throw err;
+  }
+  return p;
+}
+
 /** Starts the services leaf-first (callers after the services they call) and waits until each is listening. */
 export async function startShop(options: StartShopOptions = {}): Promise<Shop> {
   installExitHook();
@@ -322,7 +346,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Shop> {
             ...options.env,
             ...options.serviceEnv?.[name],
           };
-          const p = new ServiceProcess(name, path.join(known.get(name)!.dir, 'src', 'main.ts'), env);
+          const p = new ServiceProcess(name, process.execPath, ['--import', 'tsx', path.join(known.get(name)!.dir, 'src', 'main.ts')], env);
           procs.set(name, p);
           await p.start({ port: 0, adminPort: 0 }, readyTimeoutMs);
         }),
