@@ -1,0 +1,63 @@
+// `helm upgrade --install` that does nothing when the release is already deployed at the pinned
+// chart version with the same values, and repairs a release an interrupted run left pending.
+import { isDeepStrictEqual } from 'node:util';
+import type { Runner } from '../plan.ts';
+
+export interface HelmRelease {
+  release: string;
+  /** Chart reference (an oci:// URL). */
+  chart: string;
+  version: string;
+  namespace: string;
+  values: Record<string, unknown>;
+  timeout?: string;
+}
+
+interface ListedRelease {
+  name: string;
+  namespace: string;
+  status: string;
+  chart: string;
+}
+
+export async function listReleases(runner: Runner, helm: string, context: string): Promise<ListedRelease[]> {
+  const r = await runner.query(helm, ['list', '--all-namespaces', '--all', '-o', 'json', '--kube-context', context]);
+  if (r.code !== 0) return [];
+  try {
+    return (JSON.parse(r.stdout || '[]') as ListedRelease[] | null) ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** `istiod-1.31.1` → `1.31.1` (the chart name is the last path segment of the reference). */
+export function chartVersionOf(listed: ListedRelease, chart: string): string {
+  const name = chart.split('/').pop()!;
+  return listed.chart.startsWith(`${name}-`) ? listed.chart.slice(name.length + 1) : listed.chart;
+}
+
+export async function helmUpgradeInstall(runner: Runner, helm: string, context: string, r: HelmRelease): Promise<void> {
+  const listed = (await listReleases(runner, helm, context)).find((x) => x.name === r.release && x.namespace === r.namespace);
+  const scope = ['-n', r.namespace, '--kube-context', context];
+  if (listed?.status === 'deployed' && chartVersionOf(listed, r.chart) === r.version) {
+    const current = await runner.query(helm, ['get', 'values', r.release, ...scope, '-o', 'json']);
+    let values: unknown = undefined;
+    try {
+      values = JSON.parse(current.stdout || 'null') ?? {};
+    } catch {
+      values = undefined;
+    }
+    if (current.code === 0 && isDeepStrictEqual(values, JSON.parse(JSON.stringify(r.values)))) {
+      runner.note(`${r.release} ${r.version} is deployed with these values`);
+      return;
+    }
+  }
+  if (listed?.status === 'pending-install') {
+    // An interrupted first install (Ctrl-C): nothing to keep, and helm refuses to upgrade it.
+    await runner.exec(helm, ['uninstall', r.release, ...scope, '--wait']);
+  } else if (listed && /^pending-(upgrade|rollback)$/.test(listed.status)) {
+    await runner.exec(helm, ['rollback', r.release, ...scope, '--wait']);
+  }
+  const sets = Object.entries(r.values).flatMap(([k, v]) => ['--set-json', `${k}=${JSON.stringify(v)}`]);
+  await runner.exec(helm, ['upgrade', '--install', r.release, r.chart, '--version', r.version, ...scope, '--create-namespace', '--wait', '--timeout', r.timeout ?? '10m', ...sets]);
+}

@@ -1,0 +1,129 @@
+// kind: host ports 8080/8443 mapped to the gateway's fixed NodePorts, and the local registry wired the
+// way kind documents it: a registry container, containerd hosts.toml on each node, the registry
+// connected to the `kind` network, and the local-registry-hosting ConfigMap (which Tilt reads).
+import type { KubeConfig } from '@kubernetes/client-node';
+import YAML from 'yaml';
+import { serverSideApply } from '../kube/apply.ts';
+import { CLUSTER_NAME, sandboxContext } from '../kube/context.ts';
+import type { Runner } from '../plan.ts';
+import { version } from '../versions.ts';
+import { HTTP_NODE_PORT, HTTP_PORT, HTTPS_NODE_PORT, HTTPS_PORT, REGISTRY_PORT, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
+
+export const KIND_REGISTRY = `${CLUSTER_NAME}-registry`;
+const CERTS_DIR = `/etc/containerd/certs.d/localhost:${REGISTRY_PORT}`;
+export const HOSTS_TOML = `[host."http://${KIND_REGISTRY}:5000"]\n`;
+
+export function kindClusterConfig(): Record<string, unknown> {
+  return {
+    kind: 'Cluster',
+    apiVersion: 'kind.x-k8s.io/v1alpha4',
+    name: CLUSTER_NAME,
+    containerdConfigPatches: ['[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"'],
+    nodes: [
+      {
+        role: 'control-plane',
+        image: version('images.kindNode'),
+        extraPortMappings: [
+          { containerPort: HTTP_NODE_PORT, hostPort: HTTP_PORT, listenAddress: '127.0.0.1', protocol: 'TCP' },
+          { containerPort: HTTPS_NODE_PORT, hostPort: HTTPS_PORT, listenAddress: '127.0.0.1', protocol: 'TCP' },
+        ],
+      },
+    ],
+  };
+}
+
+async function registryState(runner: Runner): Promise<'absent' | 'stopped' | 'running'> {
+  const r = await runner.query('docker', ['inspect', '-f', '{{.State.Running}}', KIND_REGISTRY]);
+  if (r.code !== 0) return 'absent';
+  return r.stdout.trim() === 'true' ? 'running' : 'stopped';
+}
+
+export const kindProvider: ClusterProvider = {
+  name: 'kind',
+  context: sandboxContext('kind'),
+  httpPort: HTTP_PORT,
+  httpsPort: HTTPS_PORT,
+  registry: { push: `localhost:${REGISTRY_PORT}`, cluster: `localhost:${REGISTRY_PORT}` },
+  gatewayService: {
+    type: 'NodePort',
+    ports: [
+      { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 },
+      { name: 'http2', port: 80, protocol: 'TCP', targetPort: 80, nodePort: HTTP_NODE_PORT },
+      { name: 'https', port: 443, protocol: 'TCP', targetPort: 443, nodePort: HTTPS_NODE_PORT },
+    ],
+  },
+  tools: ['kind'],
+  hostPorts: [HTTP_PORT, HTTPS_PORT, REGISTRY_PORT],
+
+  async clusterState(runner, tools): Promise<ClusterState> {
+    const r = await runner.query(toolPath(tools, 'kind'), ['get', 'clusters']);
+    if (r.code !== 0 || !r.stdout.split('\n').map((l) => l.trim()).includes(CLUSTER_NAME)) return 'absent';
+    const node = await runner.query('docker', ['inspect', '-f', '{{.State.Running}}', `${CLUSTER_NAME}-control-plane`]);
+    return node.code === 0 && node.stdout.trim() === 'false' ? 'stopped' : 'running';
+  },
+
+  async ownedPorts(runner, tools) {
+    const owned: number[] = [];
+    if ((await registryState(runner)) === 'running') owned.push(REGISTRY_PORT);
+    if ((await this.clusterState(runner, tools)) === 'running') owned.push(HTTP_PORT, HTTPS_PORT);
+    return owned;
+  },
+
+  async up(runner: Runner, tools: ToolPaths) {
+    const kind = toolPath(tools, 'kind');
+    await runner.step(`registry container ${KIND_REGISTRY} on localhost:${REGISTRY_PORT}`, async () => {
+      const state = await registryState(runner);
+      if (state === 'running') return runner.note('running');
+      if (state === 'stopped') {
+        await runner.exec('docker', ['start', KIND_REGISTRY]);
+        return;
+      }
+      await runner.exec('docker', ['run', '-d', '--restart=always', '-p', `127.0.0.1:${REGISTRY_PORT}:5000`, '--network', 'bridge', '--name', KIND_REGISTRY, version('images.registry')]);
+    });
+    await runner.step(`kind cluster ${CLUSTER_NAME} (${version('images.kindNode').split('@')[0]})`, async () => {
+      const state = await this.clusterState(runner, tools);
+      if (state === 'running') return runner.note('running');
+      if (state === 'stopped') {
+        await runner.exec('docker', ['start', `${CLUSTER_NAME}-control-plane`]);
+        return;
+      }
+      await runner.exec(kind, ['create', 'cluster', '--name', CLUSTER_NAME, '--config', '-', '--wait', '120s'], { input: YAML.stringify(kindClusterConfig()) });
+    });
+    await runner.step('containerd on each node pulls localhost:5050 from the registry container', async () => {
+      const nodes = runner.dryRun && (await this.clusterState(runner, tools)) === 'absent' ? [`${CLUSTER_NAME}-control-plane`] : (await runner.query(kind, ['get', 'nodes', '--name', CLUSTER_NAME])).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      for (const node of nodes) {
+        const current = await runner.query('docker', ['exec', node, 'cat', `${CERTS_DIR}/hosts.toml`]);
+        if (current.code === 0 && current.stdout === HOSTS_TOML) continue;
+        await runner.exec('docker', ['exec', node, 'mkdir', '-p', CERTS_DIR]);
+        await runner.exec('docker', ['exec', '-i', node, 'cp', '/dev/stdin', `${CERTS_DIR}/hosts.toml`], { input: HOSTS_TOML });
+      }
+      const network = await runner.query('docker', ['inspect', '-f', '{{json .NetworkSettings.Networks.kind}}', KIND_REGISTRY]);
+      if (network.code !== 0 || network.stdout.trim() === 'null' || network.stdout.trim() === '') await runner.exec('docker', ['network', 'connect', 'kind', KIND_REGISTRY]);
+    });
+  },
+
+  async wire(runner: Runner, kc: KubeConfig) {
+    await serverSideApply(
+      runner,
+      kc,
+      [
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'local-registry-hosting', namespace: 'kube-public', labels: { 'app.kubernetes.io/managed-by': 'shopmesh-up' } },
+          data: { 'localRegistryHosting.v1': `host: "localhost:${REGISTRY_PORT}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n` },
+        },
+      ],
+      { fieldManager: 'shopmesh' },
+    );
+  },
+
+  async down(runner, tools, opts) {
+    if ((await this.clusterState(runner, tools)) !== 'absent') await runner.exec(toolPath(tools, 'kind'), ['delete', 'cluster', '--name', CLUSTER_NAME]);
+    else runner.note(`no kind cluster ${CLUSTER_NAME}`);
+    if (opts.all) {
+      if ((await registryState(runner)) !== 'absent') await runner.exec('docker', ['rm', '-f', KIND_REGISTRY]);
+      else runner.note(`no registry container ${KIND_REGISTRY}`);
+    }
+  },
+};

@@ -1,0 +1,49 @@
+// What every cluster provider offers `up`, `down`, `status` and `doctor`.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Runner } from '../plan.ts';
+import type { Provider } from '../kube/context.ts';
+import type { ToolName } from '../tools/index.ts';
+
+/** Host ports of the sandbox: 5000-5005 are the services' dev ports, so the registry takes 5050. */
+export const HTTP_PORT = 8080;
+export const HTTPS_PORT = 8443;
+export const REGISTRY_PORT = 5050;
+/** Fixed NodePorts of the gateway where there is no LoadBalancer (kind, microk8s). */
+export const HTTP_NODE_PORT = 30080;
+export const HTTPS_NODE_PORT = 30443;
+
+export type ClusterState = 'absent' | 'stopped' | 'running';
+export type ToolPaths = Partial<Record<ToolName, string>>;
+
+export interface GatewayServiceValues {
+  type: 'LoadBalancer' | 'NodePort';
+  ports?: Array<{ name: string; port: number; protocol: 'TCP'; targetPort: number; nodePort?: number }>;
+}
+
+export interface ClusterProvider {
+  readonly name: Provider;
+  readonly context: string;
+  /** Host ports where the gateway answers. */
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** Where the host pushes images, and the same registry as the nodes pull from it. */
+  readonly registry: { push: string; cluster: string };
+  readonly gatewayService: GatewayServiceValues;
+  /** CLIs this provider drives besides kubectl and helm. */
+  readonly tools: ToolName[];
+  /** Host ports it binds, checked free by the preflight unless the sandbox already holds them. */
+  readonly hostPorts: number[];
+  clusterState(runner: Runner, tools: ToolPaths): Promise<ClusterState>;
+  /** Host ports already held by the sandbox's own containers (not a conflict). */
+  ownedPorts(runner: Runner, tools: ToolPaths): Promise<number[]>;
+  /** Creates (or starts, or repairs) the registry and the cluster. Safe to re-run. */
+  up(runner: Runner, tools: ToolPaths): Promise<void>;
+  /** Wiring that needs the cluster's API (kind's local-registry-hosting ConfigMap). */
+  wire?(runner: Runner, kc: KubeConfig): Promise<void>;
+  /** Deletes the sandbox cluster; with `all`, its registry too. */
+  down(runner: Runner, tools: ToolPaths, opts: { all: boolean }): Promise<void>;
+}
+
+export function toolPath(tools: ToolPaths, name: ToolName): string {
+  return tools[name] ?? name;
+}
