@@ -68,6 +68,9 @@ export class ServiceProcess {
   readonly lines: LogLine[] = [];
   stderr = '';
   readonly events = new EventEmitter();
+  /** When false, lines after the listening line are not kept or parsed (benchmarks: the logs would cost the load generator CPU). */
+  captureLogs = true;
+  private listening = false;
   port = 0;
   adminPort = 0;
   child!: ChildProcess;
@@ -93,6 +96,7 @@ export class ServiceProcess {
     });
     this.child = child;
     this.exit = undefined;
+    this.listening = false;
     live.add(child);
     this.exited = new Promise<Exit>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -128,6 +132,7 @@ export class ServiceProcess {
         if (!Number.isInteger(port) || port <= 0) return fail(`printed a listening line without a port: ${line.raw}`);
         this.port = port;
         this.adminPort = Number.isInteger(adminPort) && adminPort > 0 ? adminPort : 0;
+        this.listening = true;
         cleanup();
         resolve();
       };
@@ -139,6 +144,7 @@ export class ServiceProcess {
   }
 
   private onLine(raw: string): void {
+    if (this.listening && !this.captureLogs) return;
     const line: LogLine = { raw };
     if (raw.startsWith('{')) {
       try {
@@ -289,6 +295,15 @@ export class Shop {
   }
 }
 
+/** This process's environment without the service settings (ports, URLs, switches) a developer may have exported. */
+export function baseEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !INHERITED_SETTINGS.includes(k) && !k.endsWith('_URL')) env[k] = v;
+  }
+  return env;
+}
+
 export interface StartProcessOptions {
   command: string;
   args: readonly string[];
@@ -297,12 +312,15 @@ export interface StartProcessOptions {
   port?: number;
   adminPort?: number;
   readyTimeoutMs?: number;
+  /** Keep and parse stdout lines after the listening line (default true). */
+  captureLogs?: boolean;
 }
 
 /** Starts any process that follows the listening-line contract (the benchmark's baseline server, a compiled bundle). */
 export async function startProcess(name: string, options: StartProcessOptions): Promise<ServiceProcess> {
   installExitHook();
   const p = new ServiceProcess(name, options.command, options.args, options.env);
+  p.captureLogs = options.captureLogs ?? true;
   try {
     await p.start({ port: options.port ?? 0, adminPort: options.adminPort ?? 0 }, options.readyTimeoutMs ?? 30_000);
   } catch (err) {
@@ -323,10 +341,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Shop> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   const procs = new Map<string, ServiceProcess>();
-  const baseEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !INHERITED_SETTINGS.includes(k) && !k.endsWith('_URL')) baseEnv[k] = v;
-  }
+  const baseEnv = baseEnvironment();
   try {
     for (const wave of startWaves(names)) {
       await Promise.all(
