@@ -2,7 +2,7 @@
 // must point at something this overlay renders.
 import type { KubeObject } from '../kube/render.ts';
 import type { FindingSink } from './finding.ts';
-import { field, namespaceOf, resolveHost, type Labels, type ObjectIndex } from './objects.ts';
+import { field, namespaceOf, resolveHost, selects, type Labels, type ObjectIndex } from './objects.ts';
 
 interface Destination {
   host?: string;
@@ -161,6 +161,9 @@ function checkSelector(index: ObjectIndex, sink: FindingSink, o: KubeObject, pat
   const ns = namespaceOf(o);
   const scope = ns === ROOT_NAMESPACE ? null : ns;
   if (index.podsMatching(scope, labels).length > 0) return;
+  // The ingress gateway's pods come from Helm, but a Gateway rendered here declares their labels.
+  const gatewayPods = index.kind('Gateway').some((gw) => (scope === null || namespaceOf(gw) === scope) && selects(labels, (field(gw, 'spec', 'selector') as Labels | undefined) ?? {}));
+  if (gatewayPods) return;
   if (scope !== null && !index.namespacesWithPods().has(scope)) {
     // Pods installed outside the overlays (the Helm-installed gateway): nothing to compare with.
     sink.warning('ref/selector', o, path, `${JSON.stringify(labels)} can't be verified: this overlay renders no workloads in namespace ${ns}`);
