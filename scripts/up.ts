@@ -1,0 +1,172 @@
+// npm run up: the sandbox cluster with its registry, Istio, the ingress gateway, cert-manager and the
+// shop, every step safe to re-run. `--dry-run` prints the plan of commands and API calls.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { FixableError, parseCommand, runMain, UsageError, type CommandSpec } from './lib/cli.ts';
+import { Runner, type Output } from './lib/plan.ts';
+import { installCertManager } from './lib/certmanager/install.ts';
+import { buildAndPushImages } from './lib/images/build.ts';
+import { GATEWAY_NAMESPACE, installAddons, installGatewayApiCrds, installIstio, parseAddons, ADDONS } from './lib/istio/install.ts';
+import { readObject, serverSideApply } from './lib/kube/apply.ts';
+import { tryLoadSandboxKubeConfig, loadSandboxKubeConfig } from './lib/kube/client.ts';
+import { assertSandboxContext, PROVIDERS } from './lib/kube/context.ts';
+import { renderKustomization, type KubeObject } from './lib/kube/render.ts';
+import { currentScenario, ensureJwtSecret, JWT_SECRET, setImages, SHOP_NAMESPACE, smokeCheck } from './lib/kube/shop.ts';
+import { waitForRollouts } from './lib/kube/wait.ts';
+import { failures, formatChecks, runPreflight, type PreflightDeps } from './lib/preflight/index.ts';
+import { resolveProvider } from './lib/providers/index.ts';
+import type { ClusterProvider, ToolPaths } from './lib/providers/types.ts';
+import { ensureTool, preferProjectBin, type EnsureToolOptions } from './lib/tools/index.ts';
+import { repoRoot } from './lib/versions.ts';
+
+export const upSpec = {
+  name: 'up',
+  summary: 'create (or repair) the local sandbox: cluster, registry, Istio, gateway, cert-manager and the shop',
+  usage: 'npm run up -- [--provider k3d|kind|microk8s] [--addons prometheus,kiali,jaeger] [--dry-run]',
+  options: {
+    provider: { type: 'string', choices: PROVIDERS, description: 'which local cluster to use (default: the current sandbox context, else k3d)' },
+    addons: { type: 'string', description: `comma-separated addons from the matching Istio release: ${ADDONS.join(', ')}` },
+    'dry-run': { type: 'boolean', description: 'print the plan of commands and API calls; change nothing' },
+    'skip-smoke': { type: 'boolean', description: 'do not call the shop through the gateway at the end' },
+    'timeout-minutes': { type: 'string', default: '10', description: 'how long to wait for the shop to roll out' },
+  },
+  details: `Needs Docker (k3d, kind) or microk8s, and Node 24. Missing tools (kubectl, helm, k3d, kind) are
+downloaded into .bin/ at the versions in versions.yaml, checked against pinned sha256 sums.
+Every step is safe to re-run: a second \`npm run up\` only repairs what is missing.
+
+  k3d       (default) registry k3d-shopmesh-registry.localhost:5050, gateway at http://shop.localhost:8080
+  kind      registry container shopmesh-registry on localhost:5050, gateway NodePorts mapped to 8080/8443
+  microk8s  addons dns, registry (localhost:32000), hostpath-storage; gateway at http://shop.localhost:30080`,
+} satisfies CommandSpec<Record<string, import('./lib/cli.ts').OptionSpec>>;
+
+export interface UpDeps {
+  out?: Output;
+  buildImages?: typeof buildAndPushImages;
+  preflight?: PreflightDeps;
+  tools?: EnsureToolOptions;
+  /** Where the smoke check sends requests (default: the provider's gateway port on 127.0.0.1). */
+  gatewayUrl?: string;
+  pollIntervalMs?: number;
+}
+
+export async function resolveTools(runner: Runner, provider: ClusterProvider, opts?: EnsureToolOptions): Promise<ToolPaths> {
+  const tools: ToolPaths = {};
+  for (const name of ['kubectl', 'helm', ...provider.tools] as const) tools[name] = await ensureTool(runner, name, opts);
+  return tools;
+}
+
+export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
+  const out = deps.out ?? process.stdout;
+  const parsed = parseCommand(upSpec, argv, (t) => out.write(t));
+  if (!parsed) return 0;
+  const o = parsed.options;
+  let addons;
+  try {
+    addons = parseAddons(o.addons);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const timeoutMinutes = Number(o['timeout-minutes']);
+  if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UsageError('--timeout-minutes must be a positive number');
+  const provider = resolveProvider(o.provider);
+  assertSandboxContext(provider.context);
+  const runner = new Runner({ dryRun: o['dry-run'], out });
+  if (runner.dryRun) runner.note(`Plan for \`npm run up\` with ${provider.name} (dry run: nothing is changed)`);
+  preferProjectBin();
+
+  // .bin/ is first on PATH, so plain tool names find downloaded tools here.
+  await runner.step('preflight', async () => {
+    const checks = await runPreflight(runner, provider, {}, deps.preflight);
+    for (const line of formatChecks(checks).split('\n')) runner.note(line);
+    const bad = failures(checks);
+    if (bad.length && !runner.dryRun) {
+      throw new FixableError(`${bad.length} preflight problem(s): ${bad.map((c) => c.message).join('; ')}`, bad.map((c) => c.fix).filter(Boolean).join('\n      '));
+    }
+  });
+
+  const tools = await runner.step('tools at their pinned versions', () => resolveTools(runner, provider, deps.tools));
+  const kubectl = tools.kubectl!;
+  const helm = tools.helm!;
+  process.env.KUBECTL = kubectl;
+
+  await runner.step(`cluster (${provider.name})`, () => provider.up(runner, tools));
+
+  // After the cluster exists its context does too; before that (a dry run) the API calls are only planned.
+  const kc = runner.dryRun ? (tryLoadSandboxKubeConfig({ context: provider.context })?.kc ?? new KubeConfig()) : loadSandboxKubeConfig({ context: provider.context }).kc;
+  const clusterReachable = !runner.dryRun || (await provider.clusterState(runner, tools)) === 'running';
+  if (provider.wire) await runner.step('registry wiring visible to Tilt (local-registry-hosting)', () => provider.wire!(runner, kc));
+
+  await runner.step('Gateway API CRDs', () => installGatewayApiCrds(runner, kubectl, provider.context));
+  await runner.step('Istio', () => installIstio(runner, helm, provider.context, provider.gatewayService));
+  await runner.step('cert-manager and the sandbox CA', () => installCertManager(runner, helm, kc, provider.context));
+  if (addons.length) await runner.step(`addons: ${addons.join(', ')}`, () => installAddons(runner, kubectl, kc, provider.context, addons));
+
+  const refs = await runner.step(`images pushed to ${provider.registry.push}`, async () => {
+    try {
+      return await (deps.buildImages ?? buildAndPushImages)(runner, { pushRegistry: provider.registry.push, clusterRegistry: provider.registry.cluster });
+    } catch (err) {
+      if (!runner.dryRun) throw err;
+      runner.note(`(the image build cannot be planned: ${(err as Error).message})`);
+      return {};
+    }
+  });
+
+  const scenario = clusterReachable ? await currentScenario(kc).catch(() => undefined) : undefined;
+  if (scenario && scenario !== 'baseline') {
+    runner.note(`scenario "${scenario}" is applied; the shop is left as it is (npm run scenario:reset returns to the baseline)`);
+  } else {
+    await runner.step('the shop (root kustomization, server-side apply, field manager shopmesh)', async () => {
+      let objects: KubeObject[];
+      try {
+        objects = setImages(await renderKustomization(repoRoot, runner.dryRun && kubectl.includes('/') && !existsSync(kubectl) ? 'kubectl' : kubectl), refs);
+      } catch (err) {
+        if (!runner.dryRun) throw err;
+        runner.note(`(could not render the kustomization in a dry run: ${(err as Error).message})`);
+        objects = [];
+      }
+      const namespaces = objects.filter((x) => x.kind === 'Namespace');
+      await serverSideApply(runner, kc, namespaces.length ? namespaces : [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SHOP_NAMESPACE } }], { fieldManager: 'shopmesh' });
+      const secretExists = clusterReachable && !runner.dryRun ? Boolean(await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: SHOP_NAMESPACE, name: JWT_SECRET })) : false;
+      await ensureJwtSecret(runner, kc, secretExists);
+      await serverSideApply(runner, kc, objects.filter((x) => x.kind !== 'Namespace'), { fieldManager: 'shopmesh' });
+    });
+  }
+
+  await runner.step('rollouts in shop', () =>
+    waitForRollouts(runner, kc, SHOP_NAMESPACE, { timeoutMs: timeoutMinutes * 60_000, onProgress: (m) => runner.note(m), ...(deps.pollIntervalMs ? { intervalMs: deps.pollIntervalMs } : {}) }),
+  );
+  if (!o['skip-smoke']) {
+    const gatewayUrl = deps.gatewayUrl ?? `http://127.0.0.1:${provider.httpPort}`;
+    await runner.step('smoke check: users 1, products 101, orders 5001', () => smokeCheck(runner, { baseUrl: gatewayUrl, host: 'shop.localhost', ...(deps.pollIntervalMs ? { intervalMs: deps.pollIntervalMs } : {}) }));
+  }
+
+  const web = `http://shop.localhost:${provider.httpPort}`;
+  out.write(
+    [
+      '',
+      runner.dryRun ? 'After these steps:' : 'The sandbox is up.',
+      `  shop            ${web}/`,
+      `  API             ${web}/api/products/101`,
+      `  gateway         ${GATEWAY_NAMESPACE}/istio-ingress (kube context ${provider.context})`,
+      ...(addons.length ? addons.map((a) => `  ${a.padEnd(15)} npm run open -- ${a}`) : ['  addons          npm run up -- --addons prometheus,kiali,jaeger']),
+      '',
+      'Next:',
+      '  tilt up                   live-reload the services into the cluster',
+      '  npm run scenario:canary   send 10% of traffic to v2 (see README for all scenarios)',
+      '  npm run status            what is running',
+      '  npm run down              delete the cluster (the registry stays; --all removes it too)',
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
+  process.once('SIGINT', () => {
+    process.stderr.write('\ninterrupted: every step of `npm run up` is safe to re-run; run it again to finish.\n');
+    process.exit(130);
+  });
+  void runMain(() => up(process.argv.slice(2)));
+}
