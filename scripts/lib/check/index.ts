@@ -62,13 +62,20 @@ export async function checkKustomizations(dirs: string[]): Promise<CheckResult[]
       }
     }),
   );
-  await checkSchemas(rendered.map(({ sink, objects }) => ({ sink, objects })));
-  return rendered.map(({ dir, sink, objects }) => {
+  const checked = await checkRendered(rendered.map(({ sink, objects }) => ({ overlay: sink.overlay, objects, sink })));
+  return checked.map((c, i) => ({ ...c, dir: rendered[i]!.dir }));
+}
+
+/** Runs every rule over already-rendered objects (fixtures use this directly). */
+export async function checkRendered(batches: { overlay: string; objects: KubeObject[]; sink?: FindingSink }[]): Promise<Omit<CheckResult, 'dir'>[]> {
+  const sinks = batches.map((b) => b.sink ?? new FindingSink(b.overlay));
+  await checkSchemas(batches.map(({ objects }, i) => ({ sink: sinks[i]!, objects })));
+  return batches.map(({ objects }, i) => {
+    const sink = sinks[i]!;
     const index = new ObjectIndex(objects);
     checkReferences(index, sink);
     checkWorkloads(index, sink);
     return {
-      dir,
       overlay: sink.overlay,
       objects,
       errors: sink.findings.filter((f) => f.severity === 'error'),

@@ -180,7 +180,7 @@ function report(sink: FindingSink, obj: KubeObject, segs: Segs, code: number, me
     const at = field && segs[segs.length - 1] !== field ? [...segs, field] : segs;
     return addOnce(sink, obj, joinPath(at), 'schema/unknown-field', 'is not a field of this kind (misspelled? the API server would silently drop it)');
   }
-  const missing = /^Property '(.+?)' is missing/.exec(message)?.[1];
+  const missing = /^Property '"?(.+?)"?' is missing/.exec(message)?.[1];
   if (missing) return addOnce(sink, obj, joinPath([...segs, missing]), 'schema/invalid', 'is required');
   addOnce(sink, obj, joinPath(segs), 'schema/type', `has the wrong type: ${message}`);
 }
