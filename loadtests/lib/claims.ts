@@ -14,6 +14,8 @@ export interface Phase {
   maxVUs: number;
   /** For in-cluster runs: the Job (namespace, ServiceAccount) the phase runs in. */
   role?: string;
+  /** The exported function it runs, when not `name`. */
+  exec?: string;
 }
 
 export type Claim =
@@ -69,7 +71,7 @@ export function loadPlan(e: Expectations): Phase[] {
     case 'jwt':
       return [phase('none', 5, 30), phase('forged', 5, 30), phase('valid', 5, 30)];
     case 'authz':
-      return e.sources.map((s) => phase(`as_${s}`, 2, 30, { role: s }));
+      return e.sources.map((s) => phase(`as_${s}`, 2, 30, { role: s, exec: 'edges' }));
     case 'tls':
       return [phase('https', 10, 30), phase('http', 5, 30)];
     case 'ratelimit':
@@ -234,13 +236,25 @@ export function thresholdsFor(claims: readonly Claim[]): Record<string, string[]
 }
 
 /** The k6 `scenarios` option: arrival-rate executors, one per phase (of one role, for Jobs). */
-export function k6Scenarios(phases: readonly Phase[], role?: string): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
+export interface ArrivalRateScenario {
+  executor: 'constant-arrival-rate';
+  exec: string;
+  rate: number;
+  timeUnit: string;
+  duration: string;
+  startTime: string;
+  preAllocatedVUs: number;
+  maxVUs: number;
+  gracefulStop: string;
+}
+
+export function k6Scenarios(phases: readonly Phase[], role?: string): Record<string, ArrivalRateScenario> {
+  const out: Record<string, ArrivalRateScenario> = {};
   for (const p of phases) {
     if (role !== undefined && p.role !== undefined && p.role !== role) continue;
     out[p.name] = {
       executor: 'constant-arrival-rate',
-      exec: p.name,
+      exec: p.exec ?? p.name,
       rate: p.rate,
       timeUnit: '1s',
       duration: `${p.durationS}s`,

@@ -1,0 +1,38 @@
+// ab: requests carrying the beta header reach the matched version, everyone else the default one.
+import http from 'k6/http';
+import type { Options } from 'k6/options';
+import { classify } from './lib/classify.ts';
+import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
+import { parseExpectations } from './lib/expectations.ts';
+import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { summaryOutputs } from './lib/verdict.ts';
+import { Rate } from 'k6/metrics';
+import { PRODUCT_PATH } from './lib/endpoints.ts';
+
+const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'ab');
+const target = targetFromEnv(__ENV);
+const role = __ENV.ROLE;
+const phases = loadPlan(expect);
+
+export const options: Options = {
+  ...commonOptions(target),
+  scenarios: k6Scenarios(phases, role),
+  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
+};
+
+const betaMatch = new Rate('ab_beta_match');
+const otherMatch = new Rate('ab_other_match');
+
+export function beta(): void {
+  const res = http.get(`${target.baseUrl}${PRODUCT_PATH}`, { headers: { ...target.headers, [expect.header]: expect.value }, tags: { group: 'beta' } });
+  betaMatch.add(classify(asResponseLike(res)).version === expect.matchVersion);
+}
+
+export function other(): void {
+  const res = http.get(`${target.baseUrl}${PRODUCT_PATH}`, { headers: target.headers, tags: { group: 'other' } });
+  otherMatch.add(classify(asResponseLike(res)).version === expect.matchVersion);
+}
+
+export function handleSummary(data: unknown): Record<string, string> {
+  return summaryOutputs(data, __ENV.SUMMARY_PATH);
+}

@@ -1,0 +1,36 @@
+// authz: runs in-cluster as one Job per ServiceAccount (ROLE). Each edge the policies allow
+// answers 2xx; every other edge answers 403 "RBAC: access denied".
+import http from 'k6/http';
+import type { Options } from 'k6/options';
+import { classify } from './lib/classify.ts';
+import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
+import { parseExpectations } from './lib/expectations.ts';
+import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { summaryOutputs } from './lib/verdict.ts';
+import { Rate } from 'k6/metrics';
+
+const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'authz');
+const target = targetFromEnv(__ENV);
+const role = __ENV.ROLE;
+const phases = loadPlan(expect);
+
+export const options: Options = {
+  ...commonOptions(target),
+  scenarios: k6Scenarios(phases, role),
+  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
+};
+
+const asExpected = new Rate('authz_as_expected');
+const mine = expect.edges.filter((e) => e.from === role);
+
+export function edges(): void {
+  for (const edge of mine) {
+    const res = http.get(`http://${edge.to}.${expect.namespace}.svc.cluster.local:8080${edge.path}`, { timeout: '5s', tags: { edge: `${edge.from}-${edge.to}` } });
+    const c = classify(asResponseLike(res));
+    asExpected.add(edge.allowed ? c.ok : c.rbacDenied, { edge: `${edge.from}-${edge.to}` });
+  }
+}
+
+export function handleSummary(data: unknown): Record<string, string> {
+  return summaryOutputs(data, __ENV.SUMMARY_PATH);
+}

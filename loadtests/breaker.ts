@@ -1,0 +1,43 @@
+// breaker: a tiny connection pool overflows (503 + x-envoy-overloaded) under concurrency, and
+// outlier detection ejects the pod that always fails, so calls after warm-up succeed.
+import http from 'k6/http';
+import type { Options } from 'k6/options';
+import { classify } from './lib/classify.ts';
+import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
+import { parseExpectations } from './lib/expectations.ts';
+import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { summaryOutputs } from './lib/verdict.ts';
+import exec from 'k6/execution';
+import { Counter, Rate } from 'k6/metrics';
+import { PRODUCT_PATH } from './lib/endpoints.ts';
+
+const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'breaker');
+const target = targetFromEnv(__ENV);
+const role = __ENV.ROLE;
+const phases = loadPlan(expect);
+
+export const options: Options = {
+  ...commonOptions(target),
+  scenarios: k6Scenarios(phases, role),
+  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
+};
+
+const WARM_UP_MS = 10_000;
+const overflow = new Counter('breaker_overflow');
+const outlierOk = new Rate('breaker_outlier_ok');
+
+export function outlier(): void {
+  const res = http.get(`${target.baseUrl}${PRODUCT_PATH}`, { headers: target.headers, tags: { phase: 'outlier' } });
+  if (exec.instance.currentTestRunDuration >= WARM_UP_MS) outlierOk.add(classify(asResponseLike(res)).ok);
+}
+
+export function overflow_(): void {
+  const res = http.get(`${target.baseUrl}${PRODUCT_PATH}`, { headers: target.headers, tags: { phase: 'overflow' } });
+  const c = classify(asResponseLike(res));
+  overflow.add(c.overloaded && c.status === 503 ? 1 : 0);
+}
+export { overflow_ as overflow };
+
+export function handleSummary(data: unknown): Record<string, string> {
+  return summaryOutputs(data, __ENV.SUMMARY_PATH);
+}

@@ -1,0 +1,41 @@
+// lb: consistent hashing on a user header keeps each user on one pod. Each VU owns one user id
+// (there are exactly as many VUs as users) and checks every answer came from its first pod.
+import http from 'k6/http';
+import type { Options } from 'k6/options';
+import { classify } from './lib/classify.ts';
+import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
+import { parseExpectations } from './lib/expectations.ts';
+import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { summaryOutputs } from './lib/verdict.ts';
+import exec from 'k6/execution';
+import { Rate } from 'k6/metrics';
+import { PRODUCT_PATH } from './lib/endpoints.ts';
+
+const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'lb');
+const target = targetFromEnv(__ENV);
+const role = __ENV.ROLE;
+const phases = loadPlan(expect);
+
+export const options: Options = {
+  ...commonOptions(target),
+  scenarios: k6Scenarios(phases, role),
+  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
+};
+
+const sticky = new Rate('lb_sticky');
+const errors = new Rate('errors');
+let firstPod: string | undefined;
+
+export function users(): void {
+  const user = `user-${(exec.vu.idInTest - 1) % expect.users}`;
+  const res = http.get(`${target.baseUrl}${PRODUCT_PATH}`, { headers: { ...target.headers, [expect.hashHeader]: user }, tags: { user } });
+  const c = classify(asResponseLike(res));
+  errors.add(!c.ok);
+  if (!c.ok || !c.pod) return;
+  firstPod ??= c.pod;
+  sticky.add(c.pod === firstPod);
+}
+
+export function handleSummary(data: unknown): Record<string, string> {
+  return summaryOutputs(data, __ENV.SUMMARY_PATH);
+}

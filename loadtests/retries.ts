@@ -1,0 +1,45 @@
+// retries: payments fails a share of charges; mesh retries keep orders succeeding, and the
+// idempotency key keeps the ledger at exactly one charge per order.
+import http from 'k6/http';
+import type { Options } from 'k6/options';
+import { classify } from './lib/classify.ts';
+import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
+import { parseExpectations } from './lib/expectations.ts';
+import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { summaryOutputs } from './lib/verdict.ts';
+import exec from 'k6/execution';
+import { Rate } from 'k6/metrics';
+import { LEDGER_PATH, PLACE_ORDER_PATH, chargeCount, orderBody, orderIdOf } from './lib/endpoints.ts';
+
+const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'retries');
+const target = targetFromEnv(__ENV);
+const role = __ENV.ROLE;
+const phases = loadPlan(expect);
+
+export const options: Options = {
+  ...commonOptions(target),
+  scenarios: k6Scenarios(phases, role),
+  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
+};
+
+const orderOk = new Rate('retries_order_ok');
+const oneCharge = new Rate('retries_one_charge');
+
+export function orders(): void {
+  const key = `k6-${exec.vu.idInTest}-${exec.scenario.iterationInTest}-${Date.now()}`;
+  const res = http.post(`${target.baseUrl}${PLACE_ORDER_PATH}`, orderBody(), {
+    headers: { ...target.headers, 'Content-Type': 'application/json', 'Idempotency-Key': key },
+    tags: { name: PLACE_ORDER_PATH },
+  });
+  const c = classify(asResponseLike(res));
+  orderOk.add(c.ok);
+  const id = c.ok ? orderIdOf(asResponseLike(res).body) : undefined;
+  if (!id) return;
+  const ledger = http.get(`${target.baseUrl}${LEDGER_PATH(id)}`, { headers: target.headers, tags: { name: 'ledger' } });
+  const count = ledger.status === 200 ? chargeCount(asResponseLike(ledger).body) : undefined;
+  if (count !== undefined) oneCharge.add(count === 1);
+}
+
+export function handleSummary(data: unknown): Record<string, string> {
+  return summaryOutputs(data, __ENV.SUMMARY_PATH);
+}
