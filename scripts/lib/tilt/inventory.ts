@@ -2,7 +2,7 @@
 // under services/ with src/main.ts, with their dev ports) and the scenarios (overlays under
 // overlays/ with a kustomization, except the shared components). Run by the Tiltfile through
 // `local()`; a module with a side effect only when it is the entry point.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listServices } from '../services.ts';
@@ -30,6 +30,7 @@ export function tiltInventory(root: string): TiltInventory {
   };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// realpath: the entry may be reached through a symlinked folder (the Tiltfile tests do that).
+if (process.argv[1] && realpathSync(path.resolve(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url))) {
   process.stdout.write(`${JSON.stringify(tiltInventory(process.cwd()))}\n`);
 }
