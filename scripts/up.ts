@@ -74,7 +74,7 @@ export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
   assertSandboxContext(provider.context);
   const runner = new Runner({ dryRun: o['dry-run'], out });
   if (runner.dryRun) runner.note(`Plan for \`npm run up\` with ${provider.name} (dry run: nothing is changed)`);
-  preferProjectBin();
+  preferProjectBin(deps.tools?.root);
 
   // .bin/ is first on PATH, so plain tool names find downloaded tools here.
   await runner.step('preflight', async () => {

@@ -1,7 +1,7 @@
 // Istio from its Helm charts (base → istiod → the gateway in istio-ingress), the Gateway API CRDs,
 // and the optional addons from the matching Istio release with tracing configured.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { serverSideApply, readObject } from '../kube/apply.ts';
+import { serverSideApply } from '../kube/apply.ts';
 import { helmUpgradeInstall } from '../kube/helm.ts';
 import type { Runner } from '../plan.ts';
 import type { GatewayServiceValues } from '../providers/types.ts';
@@ -85,8 +85,8 @@ export function tracingTelemetry(): import('../kube/render.ts').KubeObject {
 export async function installAddons(runner: Runner, kubectl: string, kc: KubeConfig, context: string, addons: Addon[]): Promise<void> {
   for (const addon of addons) {
     await runner.step(`addon ${addon} (Istio ${version('charts.istio')} samples)`, async () => {
-      const present = runner.dryRun ? undefined : await readObject(kc, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: ADDON_DEPLOYMENT[addon] });
-      if (present) return runner.note('installed');
+      const present = await runner.query(kubectl, ['--context', context, 'get', 'deployment', ADDON_DEPLOYMENT[addon], '-n', ISTIO_NAMESPACE, '-o', 'name']);
+      if (present.code === 0 && present.stdout.trim()) return runner.note('installed');
       await runner.exec(kubectl, ['--context', context, 'apply', '--server-side', '--force-conflicts', '--field-manager', 'shopmesh', '-f', addonUrl(addon)]);
     });
   }

@@ -32,7 +32,7 @@ const KNOWN_KINDS = [
 
 export function pluralOf(kind: string): string {
   const lower = kind.toLowerCase();
-  if (lower.endsWith('policy')) return `${lower.slice(0, -1)}ies`;
+  if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
   if (lower.endsWith('s')) return `${lower}es`;
   if (lower === 'endpoints') return lower;
   return `${lower}s`;

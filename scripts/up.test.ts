@@ -1,0 +1,183 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { up } from './up.ts';
+import { down } from './down.ts';
+import { FakeApiServer } from './lib/kube/fake-apiserver.ts';
+import { StubBin, mutatingCalls } from './lib/providers/stubs.ts';
+import { version } from './lib/versions.ts';
+
+const SHOP = YAML.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } }) +
+  '---\n' +
+  YAML.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'users-v1', namespace: 'shop', labels: { app: 'users', version: 'v1' } },
+    spec: { replicas: 1, template: { spec: { containers: [{ name: 'users', image: 'shopmesh/users' }] } } },
+  });
+
+function capture() {
+  let text = '';
+  return { out: { write: (t: string) => void (text += t) }, text: () => text };
+}
+
+async function gateway(t: import('node:test').TestContext): Promise<{ url: string; seen: string[] }> {
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.headers.host} ${req.url}`);
+    const ok = req.headers.host === 'shop.localhost' && ['/api/users/1', '/api/products/101', '/api/orders/5001'].includes(req.url ?? '');
+    res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+async function sandbox(t: import('node:test').TestContext, provider: 'k3d' | 'kind') {
+  const stubs = new StubBin({}, SHOP);
+  const restore = stubs.install();
+  const api = new FakeApiServer();
+  await api.start();
+  const kubeconfig = api.writeKubeconfig([`${provider}-shopmesh`], `${provider}-shopmesh`);
+  const savedKubeconfig = process.env.KUBECONFIG;
+  process.env.KUBECONFIG = kubeconfig;
+  process.env.SHOPMESH_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'cache-'));
+  // What cert-manager's chart would install.
+  for (const name of ['certificates.cert-manager.io', 'clusterissuers.cert-manager.io', 'issuers.cert-manager.io']) {
+    api.seed({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
+  }
+  t.after(async () => {
+    restore();
+    if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = savedKubeconfig;
+    await api.stop();
+  });
+  const gw = await gateway(t);
+  const builds: Array<{ pushRegistry: string; clusterRegistry: string }> = [];
+  const deps = {
+    tools: { root: mkdtempSync(path.join(os.tmpdir(), 'root-')) },
+    gatewayUrl: gw.url,
+    pollIntervalMs: 10,
+    preflight: { isPortFree: async () => true },
+    buildImages: async (_runner: unknown, opts: { pushRegistry: string; clusterRegistry: string }) => {
+      builds.push(opts);
+      return { users: `${opts.clusterRegistry}/shopmesh/users:c0ffee` };
+    },
+  };
+  return { stubs, api, gw, builds, deps };
+}
+
+test('up with k3d runs the whole flow in order, and a second run creates nothing', async (t) => {
+  const { stubs, api, gw, builds, deps } = await sandbox(t, 'k3d');
+  const first = capture();
+  assert.equal(await up(['--provider', 'k3d', '--addons', 'jaeger'], { ...deps, out: first.out }), 0);
+
+  const v = version('charts.istio');
+  assert.deepEqual(
+    mutatingCalls(stubs.calls()).map((l) => l.replace(/--config \S+/, '--config <file>')),
+    [
+      'k3d registry create shopmesh-registry.localhost --port 127.0.0.1:5050',
+      'k3d cluster create --config <file> --wait --timeout 300s',
+      `kubectl --context k3d-shopmesh apply --server-side --force-conflicts --field-manager shopmesh -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${version('crds.gatewayApi')}/standard-install.yaml`,
+      ...['istio-base', 'istiod', 'istio-ingress', 'cert-manager'].map((r) => mutatingCalls(stubs.calls()).find((l) => l.startsWith(`helm upgrade --install ${r} `))!),
+      `kubectl --context k3d-shopmesh apply --server-side --force-conflicts --field-manager shopmesh -f https://raw.githubusercontent.com/istio/istio/${v}/samples/addons/jaeger.yaml`,
+    ],
+  );
+  const helmCalls = mutatingCalls(stubs.calls()).filter((l) => l.startsWith('helm upgrade'));
+  assert.equal(helmCalls.length, 4);
+  assert.ok(helmCalls.every((l) => l.includes('--kube-context k3d-shopmesh') && l.includes('--wait')));
+  assert.match(helmCalls[2]!, /istio-ingress oci:\/\/\S+\/gateway .*-n istio-ingress .*service=\{"type":"LoadBalancer"\}/);
+  assert.match(helmCalls[3]!, /crds=\{"enabled":true\}/);
+
+  const state = stubs.state();
+  const k3dConfig = YAML.parse(state.k3dConfig!) as Record<string, any>;
+  assert.equal(k3dConfig.apiVersion, 'k3d.io/v1alpha5');
+  assert.equal(k3dConfig.image, version('images.k3s'));
+  assert.deepEqual(k3dConfig.ports.map((p: { port: string }) => p.port), ['127.0.0.1:8080:80', '127.0.0.1:8443:443']);
+  assert.deepEqual(k3dConfig.registries.use, ['k3d-shopmesh-registry.localhost:5050']);
+  assert.equal(k3dConfig.options.k3s.extraArgs[0].arg, '--disable=traefik');
+
+  const applied = api.requests.filter((r) => r.method === 'PATCH').map((r) => r.path);
+  for (const p of ['/apis/cert-manager.io/v1/clusterissuers/shopmesh-selfsigned', '/apis/cert-manager.io/v1/namespaces/cert-manager/certificates/shopmesh-ca', '/apis/cert-manager.io/v1/clusterissuers/shopmesh-ca', '/apis/telemetry.istio.io/v1/namespaces/istio-system/telemetries/mesh-default', '/api/v1/namespaces/shop', '/api/v1/namespaces/shop/secrets/users-jwt-keys', '/apis/apps/v1/namespaces/shop/deployments/users-v1']) {
+    assert.ok(applied.includes(p), `applied ${p}`);
+  }
+  assert.ok(applied.indexOf('/apis/cert-manager.io/v1/clusterissuers/shopmesh-selfsigned') < applied.indexOf('/apis/cert-manager.io/v1/clusterissuers/shopmesh-ca'));
+  assert.ok(api.requests.filter((r) => r.method === 'PATCH').every((r) => r.fieldManager === 'shopmesh'));
+  const deployment = api.get('apps/v1', 'Deployment', 'users-v1', 'shop') as any;
+  assert.equal(deployment.spec.template.spec.containers[0].image, 'k3d-shopmesh-registry.localhost:5050/shopmesh/users:c0ffee');
+  const secret = api.get('v1', 'Secret', 'users-jwt-keys', 'shop') as any;
+  assert.match(Buffer.from(secret.data['private.pem'], 'base64').toString(), /BEGIN PRIVATE KEY/);
+  assert.deepEqual(builds, [{ pushRegistry: 'localhost:5050', clusterRegistry: 'k3d-shopmesh-registry.localhost:5050' }]);
+  assert.deepEqual(gw.seen, ['shop.localhost /api/users/1', 'shop.localhost /api/products/101', 'shop.localhost /api/orders/5001']);
+  assert.match(first.text(), /shop: 1\/1 deployments available \(users-v1 1\/1\)/);
+  assert.match(first.text(), /http:\/\/shop\.localhost:8080\//);
+  assert.match(first.text(), /npm run scenario:canary/);
+
+  // Second run against the stubs' state: nothing is created.
+  const callsBefore = stubs.calls().length;
+  const objectsBefore = [...api.objects.keys()].sort();
+  const postsBefore = api.requests.filter((r) => r.method === 'POST').length;
+  const second = capture();
+  assert.equal(await up(['--provider', 'k3d', '--addons', 'jaeger'], { ...deps, out: second.out }), 0);
+  assert.deepEqual(mutatingCalls(stubs.calls().slice(callsBefore)), []);
+  assert.deepEqual([...api.objects.keys()].sort(), objectsBefore);
+  assert.equal(api.requests.filter((r) => r.method === 'POST').length, postsBefore);
+  assert.equal((api.get('v1', 'Secret', 'users-jwt-keys', 'shop') as any).data['private.pem'], secret.data['private.pem'], 'the key pair is kept');
+  assert.match(second.text(), /istiod 1\.31\.\d+ is deployed with these values|is deployed with these values/);
+
+  // down deletes the cluster only; --all the registry too.
+  const mark = stubs.calls().length;
+  assert.equal(await down(['--provider', 'k3d'], { out: capture().out }), 0);
+  assert.deepEqual(mutatingCalls(stubs.calls().slice(mark)), ['k3d cluster delete shopmesh']);
+  assert.deepEqual(stubs.state().k3dRegistries, [{ name: 'k3d-shopmesh-registry.localhost' }]);
+  const mark2 = stubs.calls().length;
+  assert.equal(await down(['--provider', 'k3d', '--all'], { out: capture().out }), 0);
+  assert.deepEqual(mutatingCalls(stubs.calls().slice(mark2)), ['k3d registry delete k3d-shopmesh-registry.localhost']);
+});
+
+test('up with kind wires the registry the way kind documents it and exposes the gateway on NodePorts', async (t) => {
+  const { stubs, api, builds, deps } = await sandbox(t, 'kind');
+  assert.equal(await up(['--provider', 'kind'], { ...deps, out: capture().out }), 0);
+  const calls = mutatingCalls(stubs.calls());
+  assert.deepEqual(calls.slice(0, 5), [
+    `docker run -d --restart=always -p 127.0.0.1:5050:5000 --network bridge --name shopmesh-registry ${version('images.registry')}`,
+    'kind create cluster --name shopmesh --config - --wait 120s',
+    'docker exec shopmesh-control-plane mkdir -p /etc/containerd/certs.d/localhost:5050',
+    'docker exec -i shopmesh-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5050/hosts.toml',
+    'docker network connect kind shopmesh-registry',
+  ]);
+  const state = stubs.state();
+  const kindConfig = YAML.parse(state.kindConfig!) as Record<string, any>;
+  assert.equal(kindConfig.nodes[0].image, version('images.kindNode'));
+  assert.deepEqual(kindConfig.nodes[0].extraPortMappings.map((m: any) => `${m.listenAddress}:${m.hostPort}->${m.containerPort}`), ['127.0.0.1:8080->30080', '127.0.0.1:8443->30443']);
+  assert.match(kindConfig.containerdConfigPatches[0], /config_path = "\/etc\/containerd\/certs\.d"/);
+  assert.equal(state.files!['shopmesh-control-plane:/etc/containerd/certs.d/localhost:5050/hosts.toml'], '[host."http://shopmesh-registry:5000"]\n');
+  const gatewayInstall = calls.find((l) => l.startsWith('helm upgrade --install istio-ingress'))!;
+  assert.match(gatewayInstall, /"type":"NodePort"/);
+  assert.match(gatewayInstall, /"nodePort":30080/);
+  assert.match(gatewayInstall, /"nodePort":30443/);
+  const hosting = api.get('v1', 'ConfigMap', 'local-registry-hosting', 'kube-public') as any;
+  assert.match(hosting.data['localRegistryHosting.v1'], /host: "localhost:5050"/);
+  assert.deepEqual(builds, [{ pushRegistry: 'localhost:5050', clusterRegistry: 'localhost:5050' }]);
+
+  const mark = stubs.calls().length;
+  assert.equal(await up(['--provider', 'kind'], { ...deps, out: capture().out }), 0);
+  assert.deepEqual(mutatingCalls(stubs.calls().slice(mark)), []);
+
+  const mark2 = stubs.calls().length;
+  assert.equal(await down(['--provider', 'kind', '--all'], { out: capture().out }), 0);
+  assert.deepEqual(mutatingCalls(stubs.calls().slice(mark2)), ['kind delete cluster --name shopmesh', 'docker rm -f shopmesh-registry']);
+});
+
+test('up stops at the preflight when Docker is down, before creating anything', async (t) => {
+  const { stubs, deps } = await sandbox(t, 'k3d');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(path.join(stubs.stateDir, 'state.json'), JSON.stringify({ dockerDown: true }));
+  await assert.rejects(up(['--provider', 'k3d'], { ...deps, out: capture().out }), /Docker daemon is not reachable/);
+  assert.deepEqual(mutatingCalls(stubs.calls()), []);
+});
