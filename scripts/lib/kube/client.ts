@@ -20,7 +20,11 @@ export function loadSandboxKubeConfig(opts: { kubeconfig?: string; context?: str
     if (!existsSync(opts.kubeconfig)) throw new FixableError(`kubeconfig ${opts.kubeconfig} does not exist`, 'run `npm run up` to create the sandbox');
     kc.loadFromFile(opts.kubeconfig);
   } else {
-    kc.loadFromDefault();
+    try {
+      kc.loadFromDefault();
+    } catch (err) {
+      throw new FixableError(`cannot read your kubeconfig: ${(err as Error).message}`, 'run `npm run up` to create the sandbox (it writes its context), or check $KUBECONFIG');
+    }
   }
   const context = opts.context ?? kc.getCurrentContext();
   const provider = assertSandboxContext(context);
@@ -37,7 +41,7 @@ export function tryLoadSandboxKubeConfig(opts: { kubeconfig?: string; context?: 
   try {
     return loadSandboxKubeConfig(opts);
   } catch (err) {
-    if (err instanceof FixableError && /is not in your kubeconfig|does not exist/.test(err.message)) return undefined;
+    if (err instanceof FixableError && /is not in your kubeconfig|does not exist|cannot read your kubeconfig/.test(err.message)) return undefined;
     throw err;
   }
 }
