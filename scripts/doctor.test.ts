@@ -1,0 +1,83 @@
+// Each preflight failure gives its message and a non-zero exit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { doctor } from './doctor.ts';
+import { status } from './status.ts';
+import { StubBin } from './lib/providers/stubs.ts';
+import { FakeApiServer } from './lib/kube/fake-apiserver.ts';
+
+function capture() {
+  let text = '';
+  return { out: { write: (t: string) => void (text += t) }, text: () => text };
+}
+
+function withStubs(t: import('node:test').TestContext, state: object): StubBin {
+  const stubs = new StubBin(state);
+  t.after(stubs.install());
+  return stubs;
+}
+
+test('no Docker: the message, the fix, exit 1', async (t) => {
+  withStubs(t, { dockerDown: true });
+  const c = capture();
+  assert.equal(await doctor(['--provider', 'kind'], { out: c.out, preflight: { ports: [] } }), 1);
+  assert.match(c.text(), /✗ Docker daemon is not reachable: Cannot connect to the Docker daemon/);
+  assert.match(c.text(), /fix: (start it|start Docker Desktop)/);
+});
+
+test('a busy port: the message naming it, how to find the holder, exit 1', async (t) => {
+  withStubs(t, {});
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => holder.close(() => r())));
+  const port = (holder.address() as AddressInfo).port;
+  const c = capture();
+  assert.equal(await doctor(['--provider', 'k3d'], { out: c.out, preflight: { ports: [port] } }), 1);
+  assert.match(c.text(), new RegExp(`✗ port ${port} on 127\\.0\\.0\\.1 is busy`));
+  assert.match(c.text(), new RegExp(`fix: see what holds it: .*${port}`));
+});
+
+test('too little memory for Docker: the message, the fix, exit 1', async (t) => {
+  withStubs(t, { memTotal: 2 * 1024 ** 3 });
+  const c = capture();
+  assert.equal(await doctor(['--provider', 'k3d'], { out: c.out, preflight: { ports: [] } }), 1);
+  assert.match(c.text(), /✗ too little memory: Docker has 2\.0 GiB; the sandbox needs at least 4 GiB/);
+  assert.match(c.text(), /fix: give Docker at least 6 GiB/);
+});
+
+test('low inotify limits on Linux are warnings with the sysctl fix; a healthy machine exits 0', async (t) => {
+  withStubs(t, {});
+  const c = capture();
+  const code = await doctor(['--provider', 'kind'], { out: c.out, preflight: { ports: [], platform: 'linux', readSysctl: (n) => (n === 'max_user_watches' ? '8192' : '1024') } });
+  assert.equal(code, 0);
+  assert.match(c.text(), /! fs\.inotify\.max_user_watches is 8192/);
+  assert.match(c.text(), /sudo sysctl fs\.inotify\.max_user_watches=524288/);
+  assert.match(c.text(), /Ready for `npm run up`/);
+});
+
+test('status lists pods with their ready containers, the scenario and the URLs', async (t) => {
+  withStubs(t, { k3dClusters: [{ name: 'shopmesh', serversCount: 1, serversRunning: 1 }], releases: [{ name: 'istiod', namespace: 'istio-system', status: 'deployed', chart: 'istiod-1.31.1', values: {} }] });
+  const api = new FakeApiServer();
+  await api.start();
+  t.after(() => api.stop());
+  api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shopmesh-scenario', namespace: 'shop' }, data: { name: 'canary' } });
+  api.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'users-v1-abc', namespace: 'shop' }, spec: { containers: [{ name: 'users' }, { name: 'istio-proxy' }] }, status: { phase: 'Running', containerStatuses: [{ ready: true }, { ready: true }] } });
+  api.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orders-v1-def', namespace: 'shop' }, spec: { containers: [{ name: 'orders' }] }, status: { phase: 'Running', containerStatuses: [{ ready: true }] } });
+  const c = capture();
+  assert.equal(await status(['--provider', 'k3d', '--kubeconfig', api.writeKubeconfig(['k3d-shopmesh'], 'k3d-shopmesh')], { out: c.out }), 0);
+  assert.match(c.text(), /users-v1-abc\s+2\/2\s+Running/);
+  assert.match(c.text(), /orders-v1-def\s+1\/1\s+Running\s+← no sidecar/);
+  assert.match(c.text(), /scenario\s+canary/);
+  assert.match(c.text(), /istio\s+1\.31\.1 \(deployed\)/);
+  assert.match(c.text(), /http:\/\/shop\.localhost:8080\//);
+});
+
+test('status refuses a foreign kube context', async (t) => {
+  withStubs(t, {});
+  const api = new FakeApiServer();
+  await api.start();
+  t.after(() => api.stop());
+  await assert.rejects(status(['--provider', 'k3d', '--kubeconfig', api.writeKubeconfig(['prod'], 'prod')], { out: capture().out }), /not in your kubeconfig/);
+});
