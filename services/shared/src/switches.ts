@@ -1,0 +1,103 @@
+// Behaviour switches used by the scenarios (added latency, an error share, one always-failing pod)
+// and the admin API that reads and changes them at run time on the admin port.
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { SWITCH_LIMITS, type SwitchSettings } from './config.ts';
+import { createErrorHandler, errorResponse, notFoundHandler } from './errors.ts';
+import { readJson } from './guards.ts';
+
+export type RandomSource = () => number;
+export type Sleep = (ms: number) => Promise<void>;
+
+const defaultSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Switches {
+  get(): Readonly<SwitchSettings>;
+  /** Applies a validated partial update and returns the new settings. */
+  update(patch: Partial<SwitchSettings>): Readonly<SwitchSettings>;
+  /** Middleware applying the switches to the routes after it. */
+  middleware: MiddlewareHandler;
+}
+
+export interface SwitchesOptions {
+  random?: RandomSource;
+  sleep?: Sleep;
+}
+
+export function createSwitches(initial: SwitchSettings, options: SwitchesOptions = {}): Switches {
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? defaultSleep;
+  let current: Readonly<SwitchSettings> = Object.freeze({ ...initial });
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const s = current;
+    if (s.latencyMs > 0 && s.latencyPercent > 0 && random() * 100 < s.latencyPercent) await sleep(s.latencyMs);
+    if (s.alwaysFail) {
+      return errorResponse(c, s.errorStatus as ContentfulStatusCode, 'injected_failure', 'failing on purpose (ALWAYS_FAIL)');
+    }
+    if (s.errorPercent > 0 && random() * 100 < s.errorPercent) {
+      return errorResponse(c, s.errorStatus as ContentfulStatusCode, 'injected_error', `failing on purpose (ERROR_PERCENT=${s.errorPercent})`);
+    }
+    await next();
+  };
+
+  return {
+    get: () => current,
+    update(patch) {
+      current = Object.freeze({ ...current, ...patch });
+      return current;
+    },
+    middleware,
+  };
+}
+
+const percent = z.number().int().min(SWITCH_LIMITS.percent.min).max(SWITCH_LIMITS.percent.max);
+export const switchesPatchSchema = z.strictObject({
+  latencyMs: z.number().int().min(SWITCH_LIMITS.latencyMs.min).max(SWITCH_LIMITS.latencyMs.max).optional(),
+  latencyPercent: percent.optional(),
+  errorPercent: percent.optional(),
+  errorStatus: z.number().int().min(SWITCH_LIMITS.errorStatus.min).max(SWITCH_LIMITS.errorStatus.max).optional(),
+  alwaysFail: z.boolean().optional(),
+});
+
+/** The count of requests served, read by the mirror scenario. */
+export interface RequestStats {
+  increment(): void;
+  requests(): number;
+  reset(): void;
+}
+
+export function createRequestStats(): RequestStats {
+  let requests = 0;
+  return {
+    increment: () => {
+      requests++;
+    },
+    requests: () => requests,
+    reset: () => {
+      requests = 0;
+    },
+  };
+}
+
+export function createAdminApp(deps: { switches: Switches; stats: RequestStats }) {
+  const { switches, stats } = deps;
+  const app = new Hono()
+    .get('/admin/switches', (c) => c.json(switches.get()))
+    .put('/admin/switches', async (c) => {
+      const patch = await readJson(c, switchesPatchSchema);
+      const cleaned: Partial<SwitchSettings> = {};
+      for (const [key, value] of Object.entries(patch)) if (value !== undefined) (cleaned as Record<string, unknown>)[key] = value;
+      return c.json(switches.update(cleaned));
+    })
+    .get('/admin/stats', (c) => c.json({ requests: stats.requests() }))
+    .post('/admin/stats/reset', (c) => {
+      stats.reset();
+      return c.json({ requests: stats.requests() });
+    });
+  app.onError(createErrorHandler());
+  app.notFound(notFoundHandler);
+  return app;
+}
+export type AdminAppType = ReturnType<typeof createAdminApp>;
