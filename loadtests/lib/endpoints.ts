@@ -5,13 +5,14 @@ export const GATEWAY_PROBES: Readonly<Record<string, string>> = {
   '/': '/',
   '/api/products': '/api/products/101',
   '/api/users': '/api/users/1',
-  '/api/auth': '/api/auth/.well-known/jwks.json',
+  // users' /auth has no GET resource (POST /auth/token only): the jwt scenario exercises it.
+  '/api/auth': '',
   '/api/orders': '/api/orders/5001',
   '/api/payments': '/api/payments?order=5001',
   '/api/notifications': '/api/notifications',
 };
 
-/** The path to GET for a route prefix: a known resource, or the prefix itself. */
+/** The path to GET for a route prefix: a known resource, the prefix itself, or '' when the route has nothing to GET. */
 export function probePath(prefix: string): string {
   const trimmed = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
   return GATEWAY_PROBES[trimmed] ?? trimmed;

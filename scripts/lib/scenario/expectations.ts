@@ -103,14 +103,18 @@ function replicasOf(objects: readonly KubeObject[], app: string): number {
 function baseline(objects: readonly KubeObject[]): BaselineExpectations {
   const routes: BaselineExpectations['routes'] = [];
   const seen = new Set<string>();
-  for (const { route } of httpRoutes(objects)) {
-    const prefixes = arr(route.match).filter(isObj).filter((m) => arr(m.gateways).some((g) => g !== 'mesh') || m.gateways === undefined);
-    const prefix = prefixes.map((m) => str(obj(m.uri).prefix) ?? str(obj(m.uri).exact)).find((p): p is string => p !== undefined);
-    if (!prefix) continue;
-    const key = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    routes.push({ name: key === '/' ? 'root' : key.replace(/^\/+/, '').replace(/[^\w-]+/g, '-'), prefix: key, path: probePath(key) });
+  for (const { vs, route } of httpRoutes(objects)) {
+    const gatewayBound = arr(spec(vs).gateways).some((g) => g !== 'mesh');
+    const matches = arr(route.match).filter(isObj);
+    const viaGateway = matches.filter((m) => m.gateways === undefined ? gatewayBound : arr(m.gateways).some((g) => g !== 'mesh'));
+    // A gateway-bound route without any match is the catch-all: "/".
+    const prefixes = matches.length === 0 && gatewayBound ? ['/'] : viaGateway.map((m) => str(obj(m.uri).prefix) ?? str(obj(m.uri).exact)).filter((p): p is string => p !== undefined);
+    for (const prefix of prefixes) {
+      const key = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
+      if (seen.has(key) || probePath(key) === '') continue;
+      seen.add(key);
+      routes.push({ name: key === '/' ? 'root' : key.replace(/^\/+/, '').replace(/[^\w-]+/g, '-'), prefix: key, path: probePath(key) });
+    }
   }
   if (routes.length === 0) throw new ExpectationError('overlays/baseline: no VirtualService routes a prefix through the gateway');
   return { scenario: 'baseline', routes };
@@ -272,10 +276,10 @@ function jwt(objects: readonly KubeObject[]): JwtExpectations {
   const jwksUri = need(str(rule.jwksUri), where('jwt', ra, 'spec.jwtRules[0].jwksUri is missing (the shop trusts its own in-cluster JWKS)'));
   const protectedPaths = ofKind(objects, 'AuthorizationPolicy')
     .flatMap((p) => arr(spec(p).rules).filter(isObj))
-    .filter((rl) => arr(rl.from).some((f) => isObj(f) && arr(obj(f.source).requestPrincipals).length > 0))
+    .filter((rl) => arr(rl.from).some((f) => isObj(f) && (arr(obj(f.source).requestPrincipals).length > 0 || arr(obj(f.source).notRequestPrincipals).length > 0)))
     .flatMap((rl) => arr(rl.to).flatMap((t) => arr(obj(obj(t).operation).paths)))
     .filter((p): p is string => typeof p === 'string');
-  if (protectedPaths.length === 0) throw new ExpectationError('overlays/jwt: no AuthorizationPolicy requires a request principal on a path');
+  if (protectedPaths.length === 0) throw new ExpectationError('overlays/jwt: no AuthorizationPolicy requires (or denies the lack of) a request principal on a path');
   return { scenario: 'jwt', issuer, jwksUri, protectedPaths, path: protectedPaths.some((p) => /orders/.test(p)) ? ORDER_PATH : probePath(protectedPaths[0]!.replace(/\*$/, '')) };
 }
 

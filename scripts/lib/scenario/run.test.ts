@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Runner } from '../plan.ts';
+import { parseManifests, type KubeObject } from '../kube/render.ts';
+import { SCENARIO_NAMES, type ScenarioName } from '../../../loadtests/lib/expectations.ts';
+import { clusterOps } from './cluster.ts';
+import { runScenario, resetScenario, type ScenarioDeps } from './run.ts';
+import { readRecord, refsToPrune, withRecord } from './record.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const loadtests = path.resolve(here, '../../../loadtests');
+const fixture = (name: string): KubeObject[] => parseManifests(readFileSync(path.join(here, 'fixtures', `${name}.yaml`), 'utf8'));
+
+function harness(errors: { message: string }[] = []) {
+  const root = mkdtempSync(path.join(tmpdir(), 'shopmesh-scenario-'));
+  for (const n of SCENARIO_NAMES) mkdirSync(path.join(root, 'overlays', n), { recursive: true });
+  symlinkSync(loadtests, path.join(root, 'loadtests'));
+  const out: string[] = [];
+  const runner = new Runner({ dryRun: true, out: { write: (t) => void out.push(t) }, interactive: false });
+  const deps: ScenarioDeps = {
+    check: async (dir) => ({ objects: fixture(path.basename(dir)), errors: errors as never[], warnings: [] }),
+    formatFinding: (f) => (f as unknown as { message: string }).message,
+    kube: () => undefined,
+    ensureK6: async () => 'k6',
+    cluster: { ...clusterOps, probe: async () => assert.fail('dry-run must not probe the gateway') },
+    now: () => new Date('2026-09-17T10:00:00Z'),
+    root,
+  };
+  return { root, runner, deps, text: () => out.join(''), done: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+for (const name of SCENARIO_NAMES) {
+  test(`dry-run plan for ${name}: render, check, apply, wait, k6, back to baseline`, async () => {
+    const h = harness();
+    try {
+      const outcome = await runScenario(h.runner, h.deps, name as ScenarioName, { keep: false });
+      assert.equal(outcome.code, 0);
+      const text = h.text();
+      const plan = h.runner.plan;
+      assert.match(text, new RegExp(`==> render and check overlays/${name}`));
+      assert.match(text, /derived expectations/);
+      assert.match(text, new RegExp(`"scenario": "${name}"`));
+      assert.ok(plan.some((l) => l.startsWith('api: server-side apply v1 ConfigMap shop/shopmesh-scenario (field manager shopmesh-scenario)')), 'the record is applied');
+      assert.ok(plan.some((l) => l.startsWith('api: wait for every Deployment in shop')), 'rollouts are awaited');
+      assert.ok(plan.some((l) => l.startsWith('api: poll http')), 'propagation is awaited');
+      if (name === 'mtls' || name === 'authz') {
+        assert.ok(plan.some((l) => /^api: server-side apply batch\/v1 Job \S+\/k6-/.test(l)), 'a k6 Job is applied');
+        assert.match(text, /image: grafana\/k6:/);
+        assert.match(text, /serviceAccountName: /);
+        assert.ok(plan.some((l) => /^api: delete batch\/v1 Job /.test(l)), 'the Job is cleaned up');
+      } else {
+        const k6 = plan.find((l) => l.startsWith('$ k6 run'));
+        assert.ok(k6, 'k6 runs on the host');
+        assert.match(k6, new RegExp(`loadtests/${name}\\.ts$`));
+        assert.match(k6, new RegExp(`SHOPMESH_EXPECT=\\{"scenario":"${name}"`));
+        assert.match(k6, /SUMMARY_PATH=\S+reports\/2026-09-17T10-00-00Z-/);
+        assert.match(k6, name === 'tls' ? /BASE_URL=https:\/\/shop\.localhost:8443/ : /BASE_URL=http:\/\/127\.0\.0\.1:8080/);
+      }
+      if (name === 'mirror') assert.ok(plan.some((l) => l.includes('/admin/stats/reset')), 'the mirror counter is reset first');
+      if (name !== 'baseline') assert.match(text, /==> back to baseline/);
+    } finally {
+      h.done();
+    }
+  });
+}
+
+test('--keep stays on the scenario', async () => {
+  const h = harness();
+  try {
+    await runScenario(h.runner, h.deps, 'canary', { keep: true });
+    assert.doesNotMatch(h.text(), /back to baseline/);
+  } finally {
+    h.done();
+  }
+});
+
+test('check errors stop the run before anything is applied', async () => {
+  const h = harness([{ message: 'VirtualService shop/products: weights add up to 90' }]);
+  try {
+    await assert.rejects(runScenario(h.runner, h.deps, 'canary', { keep: false }), /weights add up to 90/);
+    assert.equal(h.runner.plan.length, 0);
+  } finally {
+    h.done();
+  }
+});
+
+test('reset applies baseline only', async () => {
+  const h = harness();
+  try {
+    assert.equal(await resetScenario(h.runner, h.deps), 0);
+    assert.doesNotMatch(h.runner.plan.join('\n'), /k6/);
+    assert.ok(h.runner.plan.some((l) => l.includes('ConfigMap shop/shopmesh-scenario')));
+  } finally {
+    h.done();
+  }
+});
+
+test('pruning deletes exactly what the previous scenario added and the next does not render', () => {
+  const previous = readRecord(withRecord([...fixture('baseline'), ...fixture('mtls')], 'mtls').find((o) => o.metadata.name === 'shopmesh-scenario') as never);
+  assert.equal(previous.name, 'mtls');
+  const next = withRecord(fixture('baseline'), 'baseline');
+  const prune = refsToPrune(previous.refs, next);
+  assert.deepEqual(prune.map((r) => `${r.kind}/${r.name}`), ['PeerAuthentication/default', 'Namespace/shop', 'Namespace/legacy']);
+  assert.deepEqual(refsToPrune(previous.refs, withRecord([...fixture('baseline'), ...fixture('mtls')], 'mtls')), []);
+  assert.deepEqual(readRecord(undefined).refs, []);
+});
