@@ -92,8 +92,9 @@ export function createServiceApp(runtime: Runtime): Hono<ServiceEnv> {
     c.header(IDENTITY_HEADERS.service, identity.service);
     c.header(IDENTITY_HEADERS.version, identity.version);
     c.header(IDENTITY_HEADERS.pod, identity.pod);
-    if (lifecycle.draining) c.header('connection', 'close');
     await next();
+    // Checked after the handler so a request that was in flight when draining began closes too.
+    if (lifecycle.draining) c.header('connection', 'close');
     const durationMs = performance.now() - started;
     const route = routeLabel(c);
     const status = c.res.status;

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger, logRequest } from './logging.ts';
+
+test('lines are JSON with service, level and msg, filtered by level, and batched until flush', async () => {
+  const written: string[] = [];
+  const logger = createLogger({ service: 'users', level: 'info', sink: { write: (t) => written.push(t) } });
+  logger.debug('hidden');
+  logger.info('hello', { count: 2, msg: 'cannot override', error: new Error('boom') });
+  logger.warn('careful');
+  assert.equal(written.length, 0);
+  logger.flush();
+  const lines = written.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0]!.service, 'users');
+  assert.equal(lines[0]!.level, 'info');
+  assert.equal(lines[0]!.msg, 'hello');
+  assert.equal(lines[0]!.count, 2);
+  assert.equal((lines[0]!.error as { message: string }).message, 'boom');
+  assert.equal(lines[1]!.level, 'warn');
+});
+
+test('buffered lines are written on the next turn without flush', async () => {
+  const written: string[] = [];
+  const logger = createLogger({ service: 's', sink: { write: (t) => written.push(t) } });
+  logRequest(logger, { method: 'GET', path: '/a', route: '/a', status: 200, durationMs: 1.23456, requestId: 'r', traceId: undefined });
+  await new Promise((resolve) => setImmediate(resolve));
+  const line = JSON.parse(written.join('')) as Record<string, unknown>;
+  assert.equal(line.msg, 'request');
+  assert.equal(line.durationMs, 1.235);
+  assert.equal('traceId' in line, false);
+});
