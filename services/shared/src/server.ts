@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { CommonConfig } from './config.ts';
+import { loadConfig, type CommonConfig, type LoadConfigOptions, type ServiceConfig, type Setting } from './config.ts';
 import type { Runtime } from './service-app.ts';
 import { createAdminApp } from './switches.ts';
 
@@ -142,7 +142,16 @@ export async function runService(options: StartOptions): Promise<RunningService>
   return running;
 }
 
-/** Prints a config error naming the variable and exits 1; used by every main.ts. */
+/** loadConfig, or print the error naming the variable and exit 1; used by every main.ts. */
+export function loadConfigOrExit<S extends Record<string, Setting<unknown>> = Record<never, Setting<unknown>>>(options: LoadConfigOptions<S>): ServiceConfig<S> {
+  try {
+    return loadConfig(options);
+  } catch (error) {
+    exitOnConfigError(options.service, error);
+  }
+}
+
+/** Prints a config error naming the variable and exits 1. */
 export function exitOnConfigError(service: string, error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', service, msg: 'invalid configuration', error: message })}\n`);

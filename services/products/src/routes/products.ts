@@ -1,0 +1,20 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { HttpError } from '../../../shared/src/errors.ts';
+import { parseParam } from '../../../shared/src/guards.ts';
+import type { ServiceEnv } from '../../../shared/src/service-app.ts';
+import type { Catalogue } from '../catalogue.ts';
+
+const productId = z.string().regex(/^\d{1,9}$/, 'must be a numeric id').transform(Number);
+
+export function createProductRoutes(deps: { catalogue: Catalogue }) {
+  const { catalogue } = deps;
+  return new Hono<ServiceEnv>()
+    .get('/products', (c) => c.json({ products: catalogue.list() }))
+    .get('/products/:id', (c) => {
+      const id = parseParam('id', c.req.param('id'), productId);
+      const product = catalogue.get(id);
+      if (product === undefined) throw new HttpError(404, 'product_not_found', `no product ${id}`);
+      return c.json(product);
+    });
+}
