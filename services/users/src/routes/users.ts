@@ -1,0 +1,20 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { HttpError } from '../../../shared/src/errors.ts';
+import { parseParam } from '../../../shared/src/guards.ts';
+import type { ServiceEnv } from '../../../shared/src/service-app.ts';
+import type { Directory } from '../directory.ts';
+
+const userId = z.string().regex(/^\d{1,9}$/, 'must be a numeric id').transform(Number);
+
+export function createUserRoutes(deps: { directory: Directory }) {
+  const { directory } = deps;
+  return new Hono<ServiceEnv>()
+    .get('/users', (c) => c.json({ users: directory.list() }))
+    .get('/users/:id', (c) => {
+      const id = parseParam('id', c.req.param('id'), userId);
+      const user = directory.byId(id);
+      if (user === undefined) throw new HttpError(404, 'user_not_found', `no user ${id}`);
+      return c.json(user);
+    });
+}
