@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-test('main prints the listening line with real ports, serves, and exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
+test('main prints the listening line with real ports (whatever LOG_LEVEL says), serves, and exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', POD_NAME: 'p1', SHUTDOWN_TIMEOUT_MS: '5000' },
+    env: { ...process.env, LOG_LEVEL: 'error', PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', POD_NAME: 'p1', SHUTDOWN_TIMEOUT_MS: '5000' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

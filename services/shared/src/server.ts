@@ -132,14 +132,19 @@ export async function runService(options: StartOptions): Promise<RunningService>
     logger.flush();
     process.exit(1);
   }
-  logger.info('listening', { port: running.port, adminPort: running.adminPort, host: config.host, version: config.serviceVersion, pod: config.podName });
+  // Written whatever LOG_LEVEL says: the dev runner and test harnesses read the ports from it.
   logger.flush();
+  process.stdout.write(`${listeningLine(config.service, running.port, running.adminPort, config)}\n`);
   const onSignal = (signal: NodeJS.Signals) => {
     void running.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   return running;
+}
+
+export function listeningLine(service: string, port: number, adminPort: number, config: Pick<CommonConfig, 'host' | 'serviceVersion' | 'podName'>): string {
+  return JSON.stringify({ time: new Date().toISOString(), level: 'info', service, msg: 'listening', port, adminPort, host: config.host, version: config.serviceVersion, pod: config.podName });
 }
 
 /** loadConfig, or print the error naming the variable and exit 1; used by every main.ts. */
