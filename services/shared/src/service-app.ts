@@ -1,7 +1,7 @@
 // Builds a service's Hono app with the shared behaviour in a fixed order: one observing middleware
 // (request id, trace id, identity headers, metrics, request count, one log line), then /healthz,
 // /readyz and /metrics, then the behaviour switches, then the service's own routes.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
@@ -22,7 +22,7 @@ import {
 import { createRequestStats, createSwitches, type RandomSource, type RequestStats, type Sleep, type Switches } from './switches.ts';
 
 export type ServiceEnv = {
-  Bindings: { incoming?: IncomingMessage };
+  Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse };
   Variables: { requestId: string; traceId: string | undefined };
 };
 
@@ -89,12 +89,24 @@ export function createServiceApp(runtime: Runtime): Hono<ServiceEnv> {
     const traceId = traceIdFrom(read);
     c.set('requestId', requestId);
     c.set('traceId', traceId);
-    c.header(IDENTITY_HEADERS.service, identity.service);
-    c.header(IDENTITY_HEADERS.version, identity.version);
-    c.header(IDENTITY_HEADERS.pod, identity.pod);
+    // Under @hono/node-server the headers go straight onto the Node response: no Headers object per
+    // request, and Hono keeps its fast path for c.json(). Under app.request() they go on the context.
+    const outgoing = c.env?.outgoing;
+    if (outgoing) {
+      outgoing.setHeader(IDENTITY_HEADERS.service, identity.service);
+      outgoing.setHeader(IDENTITY_HEADERS.version, identity.version);
+      outgoing.setHeader(IDENTITY_HEADERS.pod, identity.pod);
+    } else {
+      c.header(IDENTITY_HEADERS.service, identity.service);
+      c.header(IDENTITY_HEADERS.version, identity.version);
+      c.header(IDENTITY_HEADERS.pod, identity.pod);
+    }
     await next();
     // Checked after the handler so a request that was in flight when draining began closes too.
-    if (lifecycle.draining) c.header('connection', 'close');
+    if (lifecycle.draining) {
+      if (outgoing) outgoing.setHeader('connection', 'close');
+      else c.header('connection', 'close');
+    }
     const durationMs = performance.now() - started;
     const route = routeLabel(c);
     const status = c.res.status;
