@@ -11,8 +11,8 @@ const USERS: Record<string, object> = {
   '2': { id: 2, name: 'Bob', email: 'bob@example.com' },
 };
 const PRODUCTS: Record<string, object> = {
-  '101': { id: 101, name: 'Laptop', price: 1299, currency: 'EUR', stock: 25 },
-  '102': { id: 102, name: 'Phone', price: 799, currency: 'EUR', stock: 60 },
+  // The same shape and size as the shop's answer for 101, so both sides serialise the same bytes.
+  '101': { id: 101, name: 'Laptop', description: '14-inch, 16 GB, quiet fan', category: 'computers', priceCents: 129900, currency: 'EUR', stock: 25 },
 };
 const ORDERS: Record<string, { userId: number; productId: number; quantity: number }> = {
   '5001': { userId: 1, productId: 101, quantity: 1 },

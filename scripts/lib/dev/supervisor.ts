@@ -1,7 +1,9 @@
 // Runs the dev plan: one watcher process per service, each in its own process group so that a stop
 // takes down the watcher and the service it runs, with SIGKILL after a bound.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DevProcess } from './plan.ts';
 import type { Prefixer } from './logs.ts';
 
@@ -27,6 +29,44 @@ export interface Supervisor {
   pids(): number[];
 }
 
+/** True while a live (non-zombie) process is in the process group. */
+export function groupAlive(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    // No /proc (macOS): signal 0 to the group tells whether any member exists.
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[0] is the state, fields[2] the process group.
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return false;
+}
+
+/** Waits (bounded) until every process group is empty; true when they all emptied in time. */
+async function waitForGroups(pgids: readonly number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!pgids.some(groupAlive)) return true;
+    await sleep(50);
+  }
+  return !pgids.some(groupAlive);
+}
+
 export function startSupervisor(options: SupervisorOptions): Supervisor {
   const { plan, prefixer, write } = options;
   const stopTimeoutMs = options.stopTimeoutMs ?? 8_000;
@@ -39,14 +79,18 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   let resolveDone!: (v: { reason: 'stopped' | 'watcher-exited'; service?: string }) => void;
   const done = new Promise<{ reason: 'stopped' | 'watcher-exited'; service?: string }>((r) => (resolveDone = r));
 
+  /**
+   * SIGTERM goes to each watcher only: node --watch forwards it to the service and waits for its drain
+   * (a second SIGTERM straight to the service would cut the drain short). SIGKILL goes to the whole
+   * group, so a service cannot outlive its watcher.
+   */
   const killAll = (signal: NodeJS.Signals) => {
     for (const child of children.values()) {
-      // The group, not just the watcher: the service it runs shares the group and may outlive it.
       if (child.pid === undefined) continue;
       try {
-        process.kill(-child.pid, signal);
+        process.kill(signal === 'SIGKILL' ? -child.pid : child.pid, signal);
       } catch {
-        // the group is gone already
+        // gone already
       }
     }
   };
@@ -100,16 +144,15 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     clearTimeout(warnTimer);
     stopping = (async () => {
       killAll('SIGTERM');
-      const all = Promise.all(exits.values());
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), stopTimeoutMs)))]);
-      clearTimeout(timer);
-      // SIGKILL the groups in every case: a service the watcher had started must not outlive it.
-      killAll('SIGKILL');
-      if (timedOut) {
-        write(prefixer.note(`some services did not stop within ${stopTimeoutMs} ms; killed.`));
-        await Promise.race([all, new Promise((r) => setTimeout(r, 3_000).unref())]);
+      // Wait for the whole group, not just the watcher: the service drains after its watcher may have gone.
+      const pgids = [...children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+      const clean = await waitForGroups(pgids, stopTimeoutMs);
+      if (!clean) {
+        write(prefixer.note(`some services did not stop within ${stopTimeoutMs} ms; killing them.`));
+        killAll('SIGKILL');
+        await waitForGroups(pgids, 3_000);
       }
+      await Promise.race([Promise.all(exits.values()), sleep(3_000, undefined, { ref: false })]);
       process.off('exit', onProcessExit);
     })();
     await stopping;
