@@ -1,0 +1,120 @@
+// The whole shop as real processes on 127.0.0.1: the reference calls, a checkout, idempotency and
+// trace propagation, proved through the services' own answers, ledger and request log lines.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { assertContains } from '../testing/contains.ts';
+import { listServices } from '../../scripts/lib/services.ts';
+import { startShop, type Shop } from '../testing/harness.ts';
+import { call } from '../testing/http.ts';
+import { checkoutThroughStorefront, ledger, notifications, orderIdOf, placeOrder } from './support.ts';
+
+// The storefront is optional here: its tests are registered only when the service exists.
+const hasStorefront = listServices().some((s) => s.name === 'storefront');
+
+let shop: Shop;
+before(async () => {
+  shop = await startShop();
+});
+after(() => shop?.stop());
+
+test('the three reference calls answer bodies that contain the reference fields', async () => {
+  const user = await call(`${shop.urls.users}/users/1`);
+  assert.equal(user.status, 200, user.text);
+  assertContains(user.json, { name: 'Alice' }, 'users 1');
+
+  const product = await call(`${shop.urls.products}/products/101`);
+  assert.equal(product.status, 200, product.text);
+  assertContains(product.json, { name: 'Laptop' }, 'products 101');
+
+  const order = await call(`${shop.urls.orders}/orders/5001`);
+  assert.equal(order.status, 200, order.text);
+  assertContains(order.json, { order_id: '5001', user: { name: 'Alice' }, product: { name: 'Laptop' } }, 'orders 5001');
+  assert.equal(order.headers['x-service'], 'orders');
+  assert.equal(order.headers['x-service-version'], 'v1');
+  assert.equal(order.headers['x-pod'], 'orders-test');
+});
+
+test('a checkout charges once through payments and records a notification', async () => {
+  const key = randomUUID();
+  const res = await placeOrder(shop.urls.orders!, key, { userId: 1, productId: 101, quantity: 2 });
+  assert.ok(res.status === 200 || res.status === 201, `POST /orders answered ${res.status}: ${res.text}`);
+  const orderId = orderIdOf(res);
+  assertContains(res.json, { user: { name: 'Alice' }, product: { name: 'Laptop' } });
+
+  const charges = await ledger(shop.urls.payments!, orderId);
+  assert.equal(charges.length, 1, `one charge in the ledger: ${JSON.stringify(charges)}`);
+
+  const got = await call(`${shop.urls.orders}/orders/${orderId}`);
+  assert.equal(got.status, 200, 'the new order can be read back');
+  assertContains(got.json, { order_id: orderId });
+
+  const messages = await notifications(shop.urls.notifications!);
+  assert.ok(messages.some((m) => JSON.stringify(m).includes(orderId)), `a notification names order ${orderId}: ${JSON.stringify(messages).slice(0, 500)}`);
+});
+
+if (hasStorefront) test('a checkout through the storefront places an order that orders, payments and notifications all know', async () => {
+  const { cart, checkout } = await checkoutThroughStorefront(shop.urls.storefront!, 101);
+  assert.ok(cart.status === 303 || cart.status === 302 || cart.status === 200, `POST /cart answered ${cart.status}`);
+  assert.equal(checkout.status, 303, `POST /checkout answered ${checkout.status}: ${checkout.text.slice(0, 400)}`);
+  const location = String(checkout.headers.location ?? '');
+  const match = /^\/orders\/([^?]+)\?placed=1/.exec(location);
+  assert.ok(match, `redirected to the order page, got "${location}"`);
+  const orderId = decodeURIComponent(match[1]!);
+  assert.equal((await ledger(shop.urls.payments!, orderId)).length, 1);
+  assert.ok((await notifications(shop.urls.notifications!)).some((m) => JSON.stringify(m).includes(orderId)));
+  const page = await call(`${shop.urls.storefront}${location}`);
+  assert.equal(page.status, 200);
+  assert.match(page.text, /Laptop/);
+});
+
+test('an Idempotency-Key retried five times gives one order and one charge', async () => {
+  const key = randomUUID();
+  const body = { userId: 1, productId: 101, quantity: 1 };
+  const ids = new Set<string>();
+  for (let i = 0; i < 5; i++) {
+    const res = await placeOrder(shop.urls.orders!, key, body);
+    assert.ok(res.status === 200 || res.status === 201, `attempt ${i + 1} answered ${res.status}: ${res.text}`);
+    ids.add(orderIdOf(res));
+  }
+  assert.equal(ids.size, 1, `every retry answers the same order: ${[...ids].join(', ')}`);
+  assert.equal((await ledger(shop.urls.payments!, [...ids][0]!)).length, 1);
+});
+
+test('an Idempotency-Key sent five times at once gives one order and one charge', async () => {
+  const key = randomUUID();
+  const body = { userId: 1, productId: 101, quantity: 3 };
+  const answers = await Promise.all(Array.from({ length: 5 }, () => placeOrder(shop.urls.orders!, key, body)));
+  // A duplicate still in progress may be told so with 409; it must never become a second order.
+  for (const a of answers) assert.ok([200, 201, 409].includes(a.status), `answered ${a.status}: ${a.text}`);
+  const placed = answers.filter((a) => a.status === 200 || a.status === 201);
+  assert.ok(placed.length >= 1, 'at least one answer carries the order');
+  const ids = new Set(placed.map(orderIdOf));
+  assert.equal(ids.size, 1, `one order for the key: ${[...ids].join(', ')}`);
+  // A retry after the dust settles answers that same order.
+  const retry = await placeOrder(shop.urls.orders!, key, body);
+  assert.equal(orderIdOf(retry), [...ids][0]);
+  assert.equal((await ledger(shop.urls.payments!, [...ids][0]!)).length, 1, 'one charge, even for concurrent duplicates');
+});
+
+test('a traceparent reaches every downstream service, as their request log lines show', async () => {
+  const traceId = randomBytes(16).toString('hex');
+  const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+  if (hasStorefront) {
+    // storefront → users (token) → orders → users, products, payments, notifications
+    const { checkout } = await checkoutThroughStorefront(shop.urls.storefront!, 101, { traceparent });
+    assert.equal(checkout.status, 303, checkout.text.slice(0, 400));
+  } else {
+    const res = await placeOrder(shop.urls.orders!, randomUUID(), { userId: 1, productId: 101, quantity: 1 }, { traceparent });
+    assert.equal(res.status, 201, res.text);
+  }
+
+  assert.ok(shop.names.length >= 5, `the whole shop runs: ${shop.names.join(', ')}`);
+  for (const service of shop.names) {
+    const line = await shop
+      .waitForLog(service, (l) => l.json?.msg === 'request' && l.json.traceId === traceId, 10_000)
+      .catch(() => undefined);
+    const seen = shop.jsonLogs(service).filter((j) => j.msg === 'request').slice(-5);
+    assert.ok(line, `${service} logged no request with trace id ${traceId}; its last request lines: ${JSON.stringify(seen)}`);
+  }
+});
