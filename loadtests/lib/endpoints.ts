@@ -38,11 +38,13 @@ export const PLACE_ORDER_PATH = '/api/orders';
 export const TOKEN_PATH = '/api/auth/token';
 export const LEDGER_PATH = (orderId: string): string => `/api/payments?order=${encodeURIComponent(orderId)}`;
 
+/** POST /orders body: numeric ids and a positive quantity (orders refuses unknown fields). */
 export function orderBody(user = 1, product = 101): string {
-  return JSON.stringify({ userId: String(user), productId: String(product), quantity: 1 });
+  return JSON.stringify({ userId: user, productId: product, quantity: 1 });
 }
 
-export const TOKEN_REQUEST_BODY = JSON.stringify({ userId: '1' });
+/** POST /auth/token body: the sandbox identity provider issues a token for a seeded username. */
+export const TOKEN_REQUEST_BODY = JSON.stringify({ username: 'alice' });
 
 /** The order id in a POST /orders answer ({order_id} or {id}), if any. */
 export function orderIdOf(body: string | null | undefined): string | undefined {
