@@ -2,7 +2,7 @@
 // record, the admin counter of the mirror target (through the API server's pod proxy), k6 Jobs and
 // their logs, the sandbox CA, and probes through the gateway.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { request, Agent } from 'undici';
 import { FixableError } from '../cli.ts';
 import { readObject } from '../kube/apply.ts';
@@ -17,6 +17,8 @@ export interface Probe {
 
 export interface ClusterOps {
   readRecord(kc: KubeConfig): Promise<{ data?: Record<string, string> } | undefined>;
+  /** The container images the shop's Deployments run now, by image name (`<registry>/shopmesh/products:<tag>`). */
+  deployedImages(kc: KubeConfig, namespace: string): Promise<string[]>;
   podsOf(kc: KubeConfig, namespace: string, selector: string): Promise<string[]>;
   adminStats(kc: KubeConfig, namespace: string, pod: string): Promise<number>;
   resetAdminStats(kc: KubeConfig, namespace: string, pod: string): Promise<void>;
@@ -31,6 +33,10 @@ export const ADMIN_PORT = 9090;
 export const clusterOps: ClusterOps = {
   async readRecord(kc) {
     return readObject<{ apiVersion?: string; kind?: string; data?: Record<string, string> }>(kc, { apiVersion: RECORD.apiVersion, kind: RECORD.kind, namespace: RECORD.namespace, name: RECORD.name });
+  },
+  async deployedImages(kc, namespace) {
+    const list = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace });
+    return list.items.flatMap((d) => (d.spec?.template.spec?.containers ?? []).map((c) => c.image ?? ''));
   },
   async podsOf(kc, namespace, selector) {
     const list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: selector });

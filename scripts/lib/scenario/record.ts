@@ -4,7 +4,8 @@ import type { ObjectRef } from '../kube/apply.ts';
 import type { KubeObject } from '../kube/render.ts';
 
 export const RECORD = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'shopmesh-scenario' } as const;
-export const FIELD_MANAGER = 'shopmesh-scenario';
+// The same manager as `npm run up`, so a field the baseline set and a scenario drops is removed, not orphaned.
+export const FIELD_MANAGER = 'shopmesh';
 
 export function refOf(o: KubeObject): ObjectRef {
   return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) };

@@ -44,7 +44,7 @@ for (const name of SCENARIO_NAMES) {
       assert.match(text, new RegExp(`==> render and check overlays/${name}`));
       assert.match(text, /derived expectations/);
       assert.match(text, new RegExp(`"scenario": "${name}"`));
-      assert.ok(plan.some((l) => l.startsWith('api: server-side apply v1 ConfigMap shop/shopmesh-scenario (field manager shopmesh-scenario)')), 'the record is applied');
+      assert.ok(plan.some((l) => l.startsWith('api: server-side apply v1 ConfigMap shop/shopmesh-scenario (field manager shopmesh)')), 'the record is applied');
       assert.ok(plan.some((l) => l.startsWith('api: wait for every Deployment in shop')), 'rollouts are awaited');
       assert.ok(plan.some((l) => l.startsWith('api: poll http')), 'propagation is awaited');
       if (name === 'mtls' || name === 'authz') {
@@ -107,4 +107,21 @@ test('pruning deletes exactly what the previous scenario added and the next does
   assert.deepEqual(prune.map((r) => `${r.kind}/${r.name}`), ['PeerAuthentication/default', 'Namespace/shop', 'Namespace/legacy']);
   assert.deepEqual(refsToPrune(previous.refs, withRecord([...fixture('baseline'), ...fixture('mtls')], 'mtls')), []);
   assert.deepEqual(readRecord(undefined).refs, []);
+});
+
+test('a scenario keeps the images the cluster runs, from npm run up or from Tilt', async () => {
+  const { imagesByService } = await import('./run.ts');
+  const { renderKustomization } = await import('../kube/render.ts');
+  const objects = await renderKustomization(path.join(here, '..', '..', '..', 'overlays', 'baseline'));
+  const services = [...new Set(JSON.stringify(objects).match(/"image":"shopmesh\/[a-z0-9-]+"/g)!.map((m) => m.slice(18, -1)))];
+  const deployed = services.map((s, i) => (i % 2 ? `localhost:5050/shopmesh_${s}:tilt-0123abcd` : `k3d-shopmesh-registry:5050/shopmesh/${s}:c0ffee12`));
+  const refs = imagesByService([...deployed, 'docker.io/istio/proxyv2:1.31.1'], objects);
+  assert.deepEqual(Object.keys(refs).sort(), [...services].sort());
+  assert.equal(refs[services[0]!], deployed[0]);
+  assert.throws(() => imagesByService(deployed.slice(1), objects), new RegExp(`no built image for ${services[0]}`));
+  // A plain, unbuilt name in the cluster does not count as built.
+  assert.throws(
+    () => imagesByService([`shopmesh/${services[0]}`, ...deployed.slice(1)], objects),
+    (err: Error & { hint?: string }) => err.message.includes(services[0]!) && /npm run up/.test(err.hint ?? ''),
+  );
 });

@@ -10,6 +10,7 @@ import type { Runner } from '../plan.ts';
 import { repoRoot, version } from '../versions.ts';
 import type { KubeObject } from '../kube/render.ts';
 import { deleteObjects, serverSideApply } from '../kube/apply.ts';
+import { SHOP_NAMESPACE, setImages } from '../kube/shop.ts';
 import { waitForRollouts } from '../kube/wait.ts';
 import type { SandboxKubeConfig } from '../kube/client.ts';
 import type { Finding } from '../check/index.ts';
@@ -69,10 +70,32 @@ async function renderAndCheck(runner: Runner, deps: ScenarioDeps, name: string):
   });
 }
 
+/**
+ * The overlays name plain `shopmesh/<service>` images; the cluster runs `<registry>/shopmesh/<service>:<tag>`
+ * from `npm run up` (or Tilt). A scenario keeps whatever is deployed, so it never rebuilds or pulls anew.
+ */
+export function imagesByService(deployed: readonly string[], objects: readonly KubeObject[]): Record<string, string> {
+  const refs: Record<string, string> = {};
+  for (const image of deployed) {
+    // `npm run up` pushes <registry>/shopmesh/<svc>; Tilt's registry rewrite gives <registry>/shopmesh_<svc>.
+    const m = /^[^/]+\/(?:.*\/)?shopmesh[/_]([a-z0-9-]+)(?::[\w.-]+|@sha256:[0-9a-f]{64})$/.exec(image);
+    if (m) refs[m[1]!] ??= image;
+  }
+  const wanted = new Set(
+    objects.flatMap((o) => JSON.stringify(o).match(/"image":"shopmesh\/[a-z0-9-]+(?::[\w.-]+)?"/g) ?? []).map((m) => /shopmesh\/([a-z0-9-]+)/.exec(m)![1]!),
+  );
+  const missing = [...wanted].filter((svc) => !refs[svc]).sort();
+  if (missing.length) {
+    throw new FixableError(`the cluster runs no built image for ${missing.join(', ')}`, 'run `npm run up` (it builds and deploys every service image), then run the scenario again');
+  }
+  return refs;
+}
+
 /** Applies an overlay with server-side apply and deletes what the previous scenario added and this one does not render. */
 export async function applyScenario(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeConfig | undefined, name: string, objects: KubeObject[]): Promise<void> {
   const kc = kube?.kc ?? new KubeConfig();
-  const next = withRecord(objects, name);
+  const next = withRecord(kube ? setImages(objects, imagesByService(await deps.cluster.deployedImages(kube.kc, SHOP_NAMESPACE), objects)) : objects, name);
+  if (!kube) runner.note('images: each shopmesh/<service> is replaced by the image the cluster runs now (built by `npm run up` or Tilt)');
   await runner.step(`apply ${name} (server-side apply, field manager ${FIELD_MANAGER})`, async () => {
     const previous = kube ? readRecord(await deps.cluster.readRecord(kube.kc)) : { refs: [] };
     runner.note(kube ? `previously applied: ${previous.name ?? '(no record)'}` : 'no cluster context: the previous record is not read, nothing to prune is known');
