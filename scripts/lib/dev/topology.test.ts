@@ -12,7 +12,13 @@ test('an upstream outside the set does not hold a caller back', () => {
   assert.deepEqual(startWaves(['storefront', 'payments']), [['storefront', 'payments']]);
 });
 
-test('a service not in the map calls nobody, and its URL variable is derived from its name', () => {
+test('upstreams come from the URL settings in each service\'s manifests', () => {
+  assert.deepEqual(upstreamsOf('orders'), ['notifications', 'payments', 'products', 'users']);
+  assert.deepEqual(upstreamsOf('storefront'), ['orders', 'products', 'users']);
+  assert.deepEqual(upstreamsOf('payments'), []);
+});
+
+test('a service without manifests calls nobody, and its URL variable is derived from its name', () => {
   assert.deepEqual(upstreamsOf('reviews'), []);
   assert.equal(urlVariable('products'), 'PRODUCTS_URL');
   assert.equal(urlVariable('gift-cards'), 'GIFT_CARDS_URL');

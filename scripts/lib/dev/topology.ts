@@ -1,14 +1,37 @@
-// Which service calls which, from CONTRIBUTING.md. The dev runner and the test harness both start
-// services leaf-first from this map and pass each caller its upstreams' URLs.
+// Which service calls which, read from each service's own manifests: a container env var
+// `<NAME>_URL` whose value is `http://<service>:…` names an upstream. The dev runner and the test
+// harness start services leaf-first from it, so a new service's calls need declaring only once.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { repoRoot } from '../versions.ts';
 
-/** Upstreams of each service. A service missing here calls nobody. */
-export const UPSTREAMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  storefront: ['users', 'products', 'orders'],
-  orders: ['users', 'products', 'payments', 'notifications'],
-});
+const cache = new Map<string, readonly string[]>();
 
-export function upstreamsOf(service: string): readonly string[] {
-  return UPSTREAMS[service] ?? [];
+/** The services `service` calls, from the Deployments in services/<service>/k8s. */
+export function upstreamsOf(service: string, servicesDir = path.join(repoRoot, 'services')): readonly string[] {
+  const key = path.join(servicesDir, service);
+  const known = cache.get(key);
+  if (known) return known;
+  const dir = path.join(key, 'k8s');
+  const found = new Set<string>();
+  if (existsSync(dir)) {
+    for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
+      for (const doc of YAML.parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
+        const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } } } } | null;
+        if (o?.kind !== 'Deployment') continue;
+        for (const c of o.spec?.template?.spec?.containers ?? []) {
+          for (const e of c.env ?? []) {
+            const m = /^https?:\/\/([a-z0-9-]+)(?:[.:/]|$)/.exec(e.value ?? '');
+            if (e.name.endsWith('_URL') && m && m[1] !== service) found.add(m[1]!);
+          }
+        }
+      }
+    }
+  }
+  const result = Object.freeze([...found].sort());
+  cache.set(key, result);
+  return result;
 }
 
 /** The variable that carries a service's base URL: products -> PRODUCTS_URL. */
