@@ -15,7 +15,7 @@ import { waitForRollouts } from '../kube/wait.ts';
 import type { SandboxKubeConfig } from '../kube/client.ts';
 import type { Finding } from '../check/index.ts';
 import { classify, type ResponseLike } from '../../../loadtests/lib/classify.ts';
-import { claimsFor, loadPlan, planSeconds } from '../../../loadtests/lib/claims.ts';
+import { claimsFor, loadPlan, planSeconds, type Claim } from '../../../loadtests/lib/claims.ts';
 import { ORDER_PATH, PRODUCT_PATH } from '../../../loadtests/lib/endpoints.ts';
 import type { Expectations, ScenarioName } from '../../../loadtests/lib/expectations.ts';
 import { formatVerdict, summaryFromLog, verdict, type K6Summary, type Observation, type VerdictRow } from '../../../loadtests/lib/verdict.ts';
@@ -169,7 +169,12 @@ export function printExpectations(runner: Runner, e: Expectations): void {
   const phases = loadPlan(e);
   runner.note('load: ' + phases.map((p) => `${p.name} ${p.rate}/s × ${p.durationS}s${p.startS ? ` from ${p.startS}s` : ''}`).join(', '));
   runner.note('claims:');
-  for (const c of claimsFor(e, phases)) runner.note(`  ${c.id}: ${c.title}${c.kind === 'share' ? ` (p=${Number(c.p.toFixed(6))}, n ≥ ${c.minSamples})` : ` (${c.kind} ${c.kind === 'trend-at-most' ? c.stat + ' ' : ''}${c.limit})`}`);
+  for (const c of claimsFor(e, phases)) runner.note(`  ${c.id}: ${formatClaim(c)}`);
+}
+
+/** A claim as the plan and the overlay READMEs state it. */
+export function formatClaim(c: Claim): string {
+  return `${c.title}${c.kind === 'share' ? ` (p=${Number(c.p.toFixed(6))}, n ≥ ${c.minSamples})` : ` (${c.kind} ${c.kind === 'trend-at-most' ? c.stat + ' ' : ''}${c.limit})`}`;
 }
 
 async function runOnHost(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeConfig | undefined, e: Expectations, reportDir: string): Promise<{ summaries: K6Summary[]; external: Record<string, Observation>; k6Failed: boolean }> {
