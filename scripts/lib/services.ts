@@ -3,6 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './versions.ts';
+import { DEV_PORTS as SERVICE_DEV_PORTS } from '../../services/shared/src/config.ts';
 
 export interface ServiceInfo {
   name: string;
@@ -11,15 +12,9 @@ export interface ServiceInfo {
   devAdminPort: number;
 }
 
-/** Dev ports are fixed per service so that the reference walkthrough's URLs stay true. */
-const DEV_PORTS: Readonly<Record<string, number>> = Object.freeze({
-  storefront: 5000,
-  users: 5001,
-  products: 5002,
-  orders: 5003,
-  payments: 5004,
-  notifications: 5005,
-});
+// Dev ports are fixed per service so the reference walkthrough's URLs stay true; the services
+// default to the same table, so it lives with their config.
+const DEV_PORTS: Readonly<Record<string, number>> = SERVICE_DEV_PORTS;
 const ADMIN_PORT_OFFSET = 100;
 /** A service added later without a fixed port gets one from this range, in name order. */
 const FIRST_FREE_DEV_PORT = 5010;

@@ -7,7 +7,7 @@ import { serverSideApply } from '../kube/apply.ts';
 import { CLUSTER_NAME, sandboxContext } from '../kube/context.ts';
 import type { Runner } from '../plan.ts';
 import { version } from '../versions.ts';
-import { HTTP_NODE_PORT, HTTP_PORT, HTTPS_NODE_PORT, HTTPS_PORT, REGISTRY_PORT, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
+import { HTTP_NODE_PORT, HTTP_PORT, HTTPS_NODE_PORT, HTTPS_PORT, REGISTRY_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
 export const KIND_REGISTRY = `${CLUSTER_NAME}-registry`;
 const CERTS_DIR = `/etc/containerd/certs.d/localhost:${REGISTRY_PORT}`;
@@ -44,14 +44,7 @@ export const kindProvider: ClusterProvider = {
   httpPort: HTTP_PORT,
   httpsPort: HTTPS_PORT,
   registry: { push: `localhost:${REGISTRY_PORT}`, cluster: `localhost:${REGISTRY_PORT}` },
-  gatewayService: {
-    type: 'NodePort',
-    ports: [
-      { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 },
-      { name: 'http2', port: 80, protocol: 'TCP', targetPort: 80, nodePort: HTTP_NODE_PORT },
-      { name: 'https', port: 443, protocol: 'TCP', targetPort: 443, nodePort: HTTPS_NODE_PORT },
-    ],
-  },
+  gatewayService: NODE_PORT_GATEWAY,
   tools: ['kind'],
   hostPorts: [HTTP_PORT, HTTPS_PORT, REGISTRY_PORT],
 

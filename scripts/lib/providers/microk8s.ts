@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { FixableError } from '../cli.ts';
 import { sandboxContext } from '../kube/context.ts';
 import type { Runner } from '../plan.ts';
-import { HTTP_NODE_PORT, HTTPS_NODE_PORT, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
+import { HTTP_NODE_PORT, HTTPS_NODE_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
 export const MICROK8S_ADDONS = ['dns', 'registry', 'hostpath-storage'] as const;
 /** Helm releases up installs, in the order down removes them. */
@@ -66,14 +66,7 @@ export const microk8sProvider: ClusterProvider = {
   httpPort: HTTP_NODE_PORT,
   httpsPort: HTTPS_NODE_PORT,
   registry: { push: 'localhost:32000', cluster: 'localhost:32000' },
-  gatewayService: {
-    type: 'NodePort',
-    ports: [
-      { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 },
-      { name: 'http2', port: 80, protocol: 'TCP', targetPort: 80, nodePort: HTTP_NODE_PORT },
-      { name: 'https', port: 443, protocol: 'TCP', targetPort: 443, nodePort: HTTPS_NODE_PORT },
-    ],
-  },
+  gatewayService: NODE_PORT_GATEWAY,
   tools: [],
   hostPorts: [],
 

@@ -47,3 +47,13 @@ export interface ClusterProvider {
 export function toolPath(tools: ToolPaths, name: ToolName): string {
   return tools[name] ?? name;
 }
+
+/** The gateway as a NodePort on fixed ports: kind maps them to the host; on microk8s they are the host's. */
+export const NODE_PORT_GATEWAY: GatewayServiceValues = {
+  type: 'NodePort',
+  ports: [
+    { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 },
+    { name: 'http2', port: 80, protocol: 'TCP', targetPort: 80, nodePort: HTTP_NODE_PORT },
+    { name: 'https', port: 443, protocol: 'TCP', targetPort: 443, nodePort: HTTPS_NODE_PORT },
+  ],
+};
