@@ -34,13 +34,13 @@ export function answer(service: string, status: number, body: unknown, version =
 }
 
 export const PRODUCTS = [
-  { id: 101, name: 'Laptop', price: 999 },
-  { id: 102, name: 'Phone', price: 599 },
+  { id: 101, name: 'Laptop', priceCents: 99900 },
+  { id: 102, name: 'Phone', priceCents: 59900 },
 ];
 
 export function productsHandler(version = 'v1'): FakeHandler {
   return (req) => {
-    const extra = version === 'v2' ? { rating: 4.5, salePrice: 899 } : {};
+    const extra = version === 'v2' ? { rating: 4.5, salePriceCents: 89900 } : {};
     if (req.path === '/products') return answer('products', 200, PRODUCTS.map((p) => ({ ...p, ...extra })), version);
     const match = /^\/products\/(\d+)$/.exec(req.path);
     const product = PRODUCTS.find((p) => String(p.id) === match?.[1]);
@@ -49,8 +49,13 @@ export function productsHandler(version = 'v1'): FakeHandler {
 }
 
 export const usersHandler: FakeHandler = (req) => {
-  if (req.method === 'POST' && req.path === '/auth/token') return answer('users', 200, { token: 'token-for-alice' });
-  if (req.path === '/users/1') return answer('users', 200, { id: 1, name: 'Alice' });
+  if (req.method === 'POST' && req.path === '/auth/token') {
+    const username = (req.json as { username?: unknown } | undefined)?.username;
+    return username === 'alice'
+      ? answer('users', 200, { access_token: 'token-for-alice', token_type: 'Bearer', expires_in: 3600 })
+      : answer('users', 401, { error: { code: 'unknown_user', message: 'no such user' } });
+  }
+  if (req.path === '/users/1') return answer('users', 200, { id: 1, username: 'alice', name: 'Alice' });
   return answer('users', 404, { error: { code: 'not_found', message: 'no such user' } });
 };
 

@@ -25,7 +25,8 @@ describe('POST /checkout', () => {
     assert.equal(headerOf(post, 'idempotency-key'), lineIdempotencyKey(KEY, '101'));
     assert.equal(headerOf(post, 'authorization'), 'Bearer token-for-alice');
     assert.deepEqual(post?.json, { userId: 1, productId: 101, quantity: 2 });
-    assert.equal(users.calls[0]?.path, '/auth/token');
+    assert.deepEqual(users.calls.map((c) => c.path), ['/users/1', '/auth/token']);
+    assert.deepEqual(users.calls[1]?.json, { username: 'alice' });
   });
 
   it('a double submit of the same form gives the same order, not a second one', async () => {
@@ -77,7 +78,7 @@ describe('POST /checkout', () => {
 
   it('places no order when users cannot issue a token', async () => {
     const { app, orders, users } = fakeShop();
-    users.handler = (req) => (req.path === '/auth/token' ? failing('users', 'upstream_unavailable')(req) : answer('users', 200, { id: 1, name: 'Alice' }));
+    users.handler = (req) => (req.path === '/auth/token' ? failing('users', 'upstream_unavailable')(req) : answer('users', 200, { id: 1, username: 'alice', name: 'Alice' }));
     const res = await app.request('/checkout', form({ idempotencyKey: KEY }, ONE_LAPTOP));
     assert.equal(res.status, 503);
     assert.match(await res.text(), /Sign-in \(users\) is unavailable right now, so no order was placed and you were not charged/);

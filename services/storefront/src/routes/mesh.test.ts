@@ -29,7 +29,7 @@ describe('GET /mesh', () => {
 describe('GET /mesh/sample', () => {
   it('reports the version, pod, status and latency of one products call', async () => {
     const { app, products } = fakeShop();
-    products.handler = () => answer('products', 200, { id: 101, name: 'Laptop', price: 999 }, 'v2', 'products-v2-q');
+    products.handler = () => answer('products', 200, { id: 101, name: 'Laptop', priceCents: 99900 }, 'v2', 'products-v2-q');
     const res = await app.request('/mesh/sample');
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'no-store');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { answer, failing, fakeShop, html } from '../fake-upstreams.ts';
 
-const ORDER = { order_id: '5001', user: { name: 'Alice' }, product: { name: 'Laptop' }, quantity: 2, total: 1998, status: 'paid' };
+const ORDER = { order_id: '5001', user: { name: 'Alice' }, product: { name: 'Laptop' }, quantity: 2, total_cents: 199800, status: 'paid' };
 
 describe('GET /orders/:id', () => {
   it('shows the order with the orders badge', async () => {

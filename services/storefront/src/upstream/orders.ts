@@ -6,17 +6,20 @@ import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstr
 import { servedBy } from '../served.ts';
 import type { Answer } from './products.ts';
 
-const orderSchema = z.looseObject({
-  order_id: z.union([z.number().int(), z.string()]).transform(String),
-  user: z.looseObject({ name: z.string() }),
-  product: z.looseObject({ name: z.string() }),
-  quantity: z.number().int().optional(),
-  total: z.number().optional(),
-  status: z.string().optional(),
-});
+// Orders answers money in cents (total_cents); the pages show units.
+const orderSchema = z
+  .looseObject({
+    order_id: z.union([z.number().int(), z.string()]).transform(String),
+    user: z.looseObject({ name: z.string() }),
+    product: z.looseObject({ name: z.string() }),
+    quantity: z.number().int().optional(),
+    total_cents: z.number().int().nonnegative().optional(),
+    status: z.string().optional(),
+  })
+  .transform(({ total_cents, ...rest }) => ({ ...rest, ...(total_cents !== undefined ? { total: total_cents / 100 } : {}) }));
 const errorSchema = z.looseObject({ error: z.looseObject({ code: z.string(), message: z.string() }) });
 
-export type Order = z.infer<typeof orderSchema>;
+export type Order = z.output<typeof orderSchema>;
 
 export interface NewOrder {
   userId: string;

@@ -5,18 +5,25 @@ import type { ForwardHeaders } from '../../../shared/src/propagation.ts';
 import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstream.ts';
 import { servedBy, type ServedBy } from '../served.ts';
 
-const productSchema = z.looseObject({
-  id: z.union([z.number().int(), z.string()]).transform(String),
-  name: z.string(),
-  price: z.number(),
-  description: z.string().optional(),
-  currency: z.string().optional(),
-  rating: z.number().optional(),
-  salePrice: z.number().optional(),
-});
+// The products contract prices in cents (priceCents, and salePriceCents on v2); the pages show units.
+const productSchema = z
+  .looseObject({
+    id: z.union([z.number().int(), z.string()]).transform(String),
+    name: z.string(),
+    priceCents: z.number().int().nonnegative(),
+    salePriceCents: z.number().int().nonnegative().optional(),
+    description: z.string().optional(),
+    currency: z.string().optional(),
+    rating: z.number().optional(),
+  })
+  .transform(({ priceCents, salePriceCents, ...rest }) => ({
+    ...rest,
+    price: priceCents / 100,
+    ...(salePriceCents !== undefined ? { salePrice: salePriceCents / 100 } : {}),
+  }));
 const listSchema = z.union([z.array(productSchema), z.looseObject({ products: z.array(productSchema) }).transform((b) => b.products)]);
 
-export type Product = z.infer<typeof productSchema>;
+export type Product = z.output<typeof productSchema>;
 
 export interface Answer<T> {
   data: T;

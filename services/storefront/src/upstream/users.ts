@@ -8,9 +8,10 @@ import type { Answer } from './products.ts';
 
 const userSchema = z.looseObject({
   id: z.union([z.number().int(), z.string()]).transform(String),
+  username: z.string().optional(),
   name: z.string(),
 });
-const tokenSchema = z.looseObject({ token: z.string().min(1) });
+const tokenSchema = z.looseObject({ access_token: z.string().min(1) });
 
 export type User = z.infer<typeof userSchema>;
 
@@ -30,11 +31,14 @@ export function usersApi(client: UpstreamClient): UsersApi {
       if (!parsed?.success) throw unexpectedAnswer(client.name, res.status, 'no user');
       return { data: parsed.data, served };
     },
+    // The sandbox identity provider issues a token for a seeded username, so look the shopper up first.
     async token(userId, headers) {
-      const res = await client.request({ method: 'POST', path: '/auth/token', headers, json: { userId: Number(userId) } });
+      const { data: user } = await this.get(userId, headers);
+      if (!user?.username) throw unexpectedAnswer(client.name, 200, `no username for user ${userId}`);
+      const res = await client.request({ method: 'POST', path: '/auth/token', headers, json: { username: user.username } });
       const parsed = res.status === 200 || res.status === 201 ? tokenSchema.safeParse(res.body) : undefined;
       if (!parsed?.success) throw unexpectedAnswer(client.name, res.status, 'no token');
-      return { data: parsed.data.token, served: servedBy(client.name, res.headers) };
+      return { data: parsed.data.access_token, served: servedBy(client.name, res.headers) };
     },
   };
 }
