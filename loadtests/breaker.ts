@@ -3,24 +3,16 @@
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 import { classify } from './lib/classify.ts';
-import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
-import { parseExpectations } from './lib/expectations.ts';
-import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { asResponseLike } from './lib/target.ts';
 import { summaryOutputs } from './lib/verdict.ts';
 import exec from 'k6/execution';
 import { Counter, Rate } from 'k6/metrics';
 import { PRODUCT_PATH } from './lib/endpoints.ts';
+import { scenarioSetup } from './lib/setup.ts';
 
-const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'breaker');
-const target = targetFromEnv(__ENV);
-const role = __ENV.ROLE;
-const phases = loadPlan(expect);
+const { expect, target, options: planned } = scenarioSetup('breaker', __ENV);
 
-export const options: Options = {
-  ...commonOptions(target),
-  scenarios: k6Scenarios(phases, role),
-  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
-};
+export const options: Options = planned;
 
 const WARM_UP_MS = 10_000;
 const overflow = new Counter('breaker_overflow');

@@ -4,21 +4,14 @@ import http from 'k6/http';
 import { Rate } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import { classify } from './lib/classify.ts';
-import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
 import { PRODUCT_PATH } from './lib/endpoints.ts';
-import { parseExpectations } from './lib/expectations.ts';
-import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { asResponseLike } from './lib/target.ts';
 import { summaryOutputs } from './lib/verdict.ts';
+import { scenarioSetup } from './lib/setup.ts';
 
-const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'canary');
-const target = targetFromEnv(__ENV);
-const phases = loadPlan(expect);
+const { expect, target, options: planned } = scenarioSetup('canary', __ENV);
 
-export const options: Options = {
-  ...commonOptions(target),
-  scenarios: k6Scenarios(phases),
-  thresholds: thresholdsFor(claimsFor(expect, phases)),
-};
+export const options: Options = planned;
 
 const versionShare = new Rate('canary_version_share');
 const errors = new Rate('errors');

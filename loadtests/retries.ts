@@ -3,24 +3,16 @@
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 import { classify } from './lib/classify.ts';
-import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
-import { parseExpectations } from './lib/expectations.ts';
-import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { asResponseLike } from './lib/target.ts';
 import { summaryOutputs } from './lib/verdict.ts';
 import exec from 'k6/execution';
 import { Rate } from 'k6/metrics';
 import { LEDGER_PATH, PLACE_ORDER_PATH, chargeCount, orderBody, orderIdOf } from './lib/endpoints.ts';
+import { scenarioSetup } from './lib/setup.ts';
 
-const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'retries');
-const target = targetFromEnv(__ENV);
-const role = __ENV.ROLE;
-const phases = loadPlan(expect);
+const { expect, target, options: planned } = scenarioSetup('retries', __ENV);
 
-export const options: Options = {
-  ...commonOptions(target),
-  scenarios: k6Scenarios(phases, role),
-  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
-};
+export const options: Options = planned;
 
 const orderOk = new Rate('retries_order_ok');
 const oneCharge = new Rate('retries_one_charge');

@@ -3,22 +3,14 @@
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 import { classify } from './lib/classify.ts';
-import { claimsFor, k6Scenarios, loadPlan, thresholdsFor } from './lib/claims.ts';
-import { parseExpectations } from './lib/expectations.ts';
-import { asResponseLike, commonOptions, targetFromEnv } from './lib/target.ts';
+import { asResponseLike } from './lib/target.ts';
 import { summaryOutputs } from './lib/verdict.ts';
 import { Rate } from 'k6/metrics';
+import { scenarioSetup } from './lib/setup.ts';
 
-const expect = parseExpectations(__ENV.SHOPMESH_EXPECT, 'tls');
-const target = targetFromEnv(__ENV);
-const role = __ENV.ROLE;
-const phases = loadPlan(expect);
+const { expect, target, options: planned } = scenarioSetup('tls', __ENV);
 
-export const options: Options = {
-  ...commonOptions(target),
-  scenarios: k6Scenarios(phases, role),
-  thresholds: thresholdsFor(claimsFor(expect, phases, role)),
-};
+export const options: Options = planned;
 
 const httpsOk = new Rate('tls_https_ok');
 const httpRedirect = new Rate('tls_http_redirect');
