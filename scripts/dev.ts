@@ -14,6 +14,7 @@ const spec = {
   options: {
     only: { type: 'string', description: 'Start only these services, comma-separated (their upstream URLs still point at the dev ports).' },
     'port-base': { type: 'string', description: 'Move every port: service port = base + (dev port - 5000), admin = port + 100. Also SHOPMESH_DEV_PORT_BASE.', default: '5000' },
+    'json-logs': { type: 'boolean', description: 'Print the services\' JSON log lines as they are, instead of one readable line each.' },
     'dry-run': { type: 'boolean', description: 'Print the processes, ports and environment, and start nothing.' },
   },
   details: `Ports (HTTP / admin): storefront 5000/5100, users 5001/5101, products 5002/5102, orders 5003/5103, payments 5004/5104, notifications 5005/5105.
@@ -47,7 +48,7 @@ await runMain(async () => {
   const busy = await findBusyPorts(plan, DEV_HOST);
   if (busy.length > 0) throw busyPortError(busy, DEV_HOST);
 
-  const prefixer = createPrefixer(plan.map((p) => p.service), colourEnabled(process.stdout));
+  const prefixer = createPrefixer(plan.map((p) => p.service), colourEnabled(process.stdout), { rawJson: options['json-logs'] });
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(prefixer.note(`starting ${plan.map((p) => p.service).join(', ')} (Ctrl-C stops everything)`));
   const supervisor = startSupervisor({ plan, cwd: repoRoot, prefixer, write, inheritedEnv: process.env });

@@ -78,7 +78,7 @@ test('npm run dev starts the chosen services on the moved ports, serves them, an
   const dev = runDev(['--only', 'users,products', '--port-base', String(base)], t);
   await waitFor(dev, /all services are listening/, 90_000);
   assert.match(dev.output(), new RegExp(`users +http://127\\.0\\.0\\.1:${base + 1} +admin http://127\\.0\\.0\\.1:${base + 101}`));
-  assert.match(dev.output(), /^users +\| .*"msg":"listening"/m, 'service lines carry the service prefix');
+  assert.match(dev.output(), /^users +\| \d\d:\d\d:\d\d listening port=\d+/m, 'service lines carry the service prefix, in readable form');
 
   const user = await fetch(`http://127.0.0.1:${base + 1}/users/1`, { signal: AbortSignal.timeout(10_000) });
   assert.equal(user.status, 200);
