@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createErrorHandler } from './errors.ts';
 import { readJson } from './guards.ts';
 
-const schema = z.strictObject({ name: z.string().min(1).max(50), quantity: z.number().int().positive().max(10) });
+const schema = z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(50)), quantity: z.number().check(z.int(), z.positive(), z.maximum(10)) });
 
 function app() {
   const a = new Hono();

@@ -2,8 +2,13 @@
 // no prototype-polluting keys (400), then the zod schema (400). Handlers call readJson() and get a
 // typed, validated value or an HttpError.
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { HttpError } from './errors.ts';
+
+// zod/mini leaves issue messages as a bare "Invalid input" until a locale is set; classic zod sets English on
+// its own. Set it here (unless someone chose another) so clients keep reading the same messages.
+if (!z.config().localeError) z.config(en());
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -74,7 +79,7 @@ function rejectForbiddenKeys(value: unknown, depth: number): void {
 }
 
 /** Describes zod issues in one short line for the client. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => {
@@ -85,7 +90,7 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /** Parses and validates the JSON body of a request. */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S, options: ReadJsonOptions = {}): Promise<z.output<S>> {
+export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S, options: ReadJsonOptions = {}): Promise<z.output<S>> {
   if (!isJsonContentType(c.req.header('content-type'))) {
     throw new HttpError(415, 'unsupported_media_type', 'content-type must be application/json');
   }
@@ -96,7 +101,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, optio
 }
 
 /** Validates a path or query value with a schema; 400 naming the parameter otherwise. */
-export function parseParam<S extends z.ZodType>(name: string, value: unknown, schema: S): z.output<S> {
+export function parseParam<S extends z.ZodMiniType>(name: string, value: unknown, schema: S): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new HttpError(400, 'invalid_parameter', `${name}: ${result.error.issues[0]?.message ?? 'invalid'}`);
   return result.data;

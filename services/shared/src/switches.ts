@@ -2,7 +2,7 @@
 // and the admin API that reads and changes them at run time on the admin port.
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { SWITCH_LIMITS, type SwitchSettings } from './config.ts';
 import { createErrorHandler, errorResponse, notFoundHandler } from './errors.ts';
 import { readJson } from './guards.ts';
@@ -52,13 +52,13 @@ export function createSwitches(initial: SwitchSettings, options: SwitchesOptions
   };
 }
 
-const percent = z.number().int().min(SWITCH_LIMITS.percent.min).max(SWITCH_LIMITS.percent.max);
+const percent = z.number().check(z.int(), z.minimum(SWITCH_LIMITS.percent.min), z.maximum(SWITCH_LIMITS.percent.max));
 export const switchesPatchSchema = z.strictObject({
-  latencyMs: z.number().int().min(SWITCH_LIMITS.latencyMs.min).max(SWITCH_LIMITS.latencyMs.max).optional(),
-  latencyPercent: percent.optional(),
-  errorPercent: percent.optional(),
-  errorStatus: z.number().int().min(SWITCH_LIMITS.errorStatus.min).max(SWITCH_LIMITS.errorStatus.max).optional(),
-  alwaysFail: z.boolean().optional(),
+  latencyMs: z.optional(z.number().check(z.int(), z.minimum(SWITCH_LIMITS.latencyMs.min), z.maximum(SWITCH_LIMITS.latencyMs.max))),
+  latencyPercent: z.optional(percent),
+  errorPercent: z.optional(percent),
+  errorStatus: z.optional(z.number().check(z.int(), z.minimum(SWITCH_LIMITS.errorStatus.min), z.maximum(SWITCH_LIMITS.errorStatus.max))),
+  alwaysFail: z.optional(z.boolean()),
 });
 
 /** The count of requests served, read by the mirror scenario. */

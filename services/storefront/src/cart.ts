@@ -1,19 +1,19 @@
 // The cart lives in one unsigned cookie: a short list of {productId, qty}. It is only a wish list,
 // so nothing is trusted from it: it is validated on every read, and anything malformed reads as an
 // empty cart. Prices and names always come from products.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const CART_COOKIE = 'shopmesh_cart';
 export const MAX_LINES = 10;
 export const MAX_QTY = 10;
 
-export const productIdSchema = z.string().regex(/^[1-9]\d{0,8}$/, 'must be a product id');
+export const productIdSchema = z.string().check(z.regex(/^[1-9]\d{0,8}$/, 'must be a product id'));
 
-const lineSchema = z.object({
+const lineSchema = z.strictObject({
   productId: productIdSchema,
-  qty: z.number().int().min(1).max(MAX_QTY),
-}).strict();
-const cartSchema = z.array(lineSchema).max(MAX_LINES);
+  qty: z.number().check(z.int(), z.minimum(1), z.maximum(MAX_QTY)),
+});
+const cartSchema = z.array(lineSchema).check(z.maxLength(MAX_LINES));
 
 export type CartLine = z.infer<typeof lineSchema>;
 export type Cart = readonly CartLine[];

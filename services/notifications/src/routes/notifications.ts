@@ -1,17 +1,17 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseParam, readJson } from '../../../shared/src/guards.ts';
 import type { ServiceEnv } from '../../../shared/src/service-app.ts';
 import type { Outbox } from '../outbox.ts';
 
 export const notificationSchema = z.strictObject({
-  orderId: z.string().regex(/^[\w-]{1,64}$/, 'must be 1–64 letters, digits, _ or -').optional(),
-  userId: z.number().int().positive().max(1_000_000_000).optional(),
-  channel: z.enum(['email', 'sms']).default('email'),
-  message: z.string().trim().min(1).max(1000),
+  orderId: z.optional(z.string().check(z.regex(/^[\w-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'))),
+  userId: z.optional(z.number().check(z.int(), z.positive(), z.maximum(1_000_000_000))),
+  channel: z._default(z.enum(['email', 'sms']), 'email'),
+  message: z.string().check(z.trim(), z.minLength(1), z.maxLength(1000)),
 });
 
-const orderFilter = z.string().regex(/^[\w-]{1,64}$/, 'must be an order id');
+const orderFilter = z.string().check(z.regex(/^[\w-]{1,64}$/, 'must be an order id'));
 
 export function createNotificationRoutes(deps: { outbox: Outbox }) {
   const { outbox } = deps;

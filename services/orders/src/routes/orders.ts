@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { parseParam, readJson } from '../../../shared/src/guards.ts';
 import { createIdempotencyStore, fingerprintOf, REPLAYED_HEADER, requireIdempotencyKey } from '../../../shared/src/idempotency.ts';
@@ -14,13 +14,13 @@ import type { UserSummary, UsersApi } from '../upstream/users.ts';
 export const MAX_QUANTITY = 10;
 
 export const orderRequestSchema = z.strictObject({
-  userId: z.number().int().positive().max(1_000_000_000),
-  productId: z.number().int().positive().max(1_000_000_000),
-  quantity: z.number().int().positive().max(MAX_QUANTITY),
+  userId: z.number().check(z.int(), z.positive(), z.maximum(1_000_000_000)),
+  productId: z.number().check(z.int(), z.positive(), z.maximum(1_000_000_000)),
+  quantity: z.number().check(z.int(), z.positive(), z.maximum(MAX_QUANTITY)),
 });
 
-const orderId = z.string().regex(/^\d{1,12}$/, 'must be a numeric id');
-const userFilter = z.string().regex(/^\d{1,9}$/, 'must be a numeric user id').transform(Number);
+const orderId = z.string().check(z.regex(/^\d{1,12}$/, 'must be a numeric id'));
+const userFilter = z.pipe(z.string().check(z.regex(/^\d{1,9}$/, 'must be a numeric user id')), z.transform(Number));
 
 export interface OrderView extends Order {
   user: UserSummary | null;

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { parseParam, readJson } from '../../../shared/src/guards.ts';
 import { createIdempotencyStore, fingerprintOf, REPLAYED_HEADER, requireIdempotencyKey } from '../../../shared/src/idempotency.ts';
@@ -9,13 +9,13 @@ import type { Charge, Ledger } from '../ledger.ts';
 export const MAX_AMOUNT_CENTS = 100_000_000;
 
 export const chargeRequestSchema = z.strictObject({
-  orderId: z.string().regex(/^[\w-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
-  userId: z.number().int().positive().max(1_000_000_000),
-  amountCents: z.number().int().positive().max(MAX_AMOUNT_CENTS),
-  currency: z.literal('EUR').default('EUR'),
+  orderId: z.string().check(z.regex(/^[\w-]{1,64}$/, 'must be 1–64 letters, digits, _ or -')),
+  userId: z.number().check(z.int(), z.positive(), z.maximum(1_000_000_000)),
+  amountCents: z.number().check(z.int(), z.positive(), z.maximum(MAX_AMOUNT_CENTS)),
+  currency: z._default(z.literal('EUR'), 'EUR'),
 });
 
-const orderFilter = z.string().regex(/^[\w-]{1,64}$/, 'must be an order id');
+const orderFilter = z.string().check(z.regex(/^[\w-]{1,64}$/, 'must be an order id'));
 
 export function createPaymentRoutes(deps: { ledger: Ledger }) {
   const { ledger } = deps;

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { parseParam } from '../../../shared/src/guards.ts';
 import type { ServiceEnv } from '../../../shared/src/service-app.ts';
 import type { Catalogue } from '../catalogue.ts';
 
-const productId = z.string().regex(/^\d{1,9}$/, 'must be a numeric id').transform(Number);
+const productId = z.pipe(z.string().check(z.regex(/^\d{1,9}$/, 'must be a numeric id')), z.transform(Number));
 
 export function createProductRoutes(deps: { catalogue: Catalogue }) {
   const { catalogue } = deps;

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { badRequest } from '../../../shared/src/errors.ts';
 import { CART_COOKIE, MAX_QTY, addToCart, encodeCart, itemCount, productIdSchema, removeFromCart, type Cart } from '../cart.ts';
 import type { StorefrontDeps } from '../app.ts';
@@ -17,7 +17,7 @@ import { readForm } from './form.ts';
 
 const addSchema = z.object({
   productId: productIdSchema,
-  qty: z.coerce.number().int().min(1).max(MAX_QTY).default(1),
+  qty: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_QTY)), 1),
 });
 const removeSchema = z.object({ productId: productIdSchema });
 

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { badRequest } from '../../../shared/src/errors.ts';
 import { UpstreamError } from '../../../shared/src/upstream.ts';
 import { type Cart } from '../cart.ts';

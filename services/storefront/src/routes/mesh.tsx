@@ -1,7 +1,7 @@
 // The live traffic view: a page, its client script, and the sample endpoint the script polls. Each
 // sample is one products call through the mesh, so a VirtualService split shows up in the chart.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseParam } from '../../../shared/src/guards.ts';
 import type { StorefrontDeps } from '../app.ts';
 import { meshClientScript } from '../mesh/client.ts';
@@ -13,8 +13,8 @@ import { renderPage } from '../views/render.tsx';
 export const SAMPLE_PRODUCT_ID = '101';
 export const DEFAULT_RATE = 10;
 
-const rateSchema = z.coerce.number().int('must be a whole number of samples per second').min(1).max(50).default(DEFAULT_RATE);
-const windowSchema = z.coerce.number().int('must be a whole number of responses').min(10).max(1000).default(DEFAULT_WINDOW);
+const rateSchema = z._default(z.coerce.number().check(z.int('must be a whole number of samples per second'), z.minimum(1), z.maximum(50)), DEFAULT_RATE);
+const windowSchema = z._default(z.coerce.number().check(z.int('must be a whole number of responses'), z.minimum(10), z.maximum(1000)), DEFAULT_WINDOW);
 
 export function meshRoutes(deps: StorefrontDeps) {
   const script = meshClientScript();

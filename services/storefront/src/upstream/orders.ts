@@ -1,22 +1,23 @@
 // Every call the storefront makes to orders. Placing an order always carries an Idempotency-Key, so
 // a double-submitted form or a mesh retry gives the same order, never a second one.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ForwardHeaders } from '../../../shared/src/propagation.ts';
 import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstream.ts';
 import { servedBy } from '../served.ts';
 import type { Answer } from './products.ts';
 
 // Orders answers money in cents (total_cents); the pages show units.
-const orderSchema = z
-  .looseObject({
-    order_id: z.union([z.number().int(), z.string()]).transform(String),
+const orderSchema = z.pipe(
+  z.looseObject({
+    order_id: z.pipe(z.union([z.number().check(z.int()), z.string()]), z.transform(String)),
     user: z.looseObject({ name: z.string() }),
     product: z.looseObject({ name: z.string() }),
-    quantity: z.number().int().optional(),
-    total_cents: z.number().int().nonnegative().optional(),
-    status: z.string().optional(),
-  })
-  .transform(({ total_cents, ...rest }) => ({ ...rest, ...(total_cents !== undefined ? { total: total_cents / 100 } : {}) }));
+    quantity: z.optional(z.number().check(z.int())),
+    total_cents: z.optional(z.number().check(z.int(), z.nonnegative())),
+    status: z.optional(z.string()),
+  }),
+  z.transform(({ total_cents, ...rest }) => ({ ...rest, ...(total_cents !== undefined ? { total: total_cents / 100 } : {}) })),
+);
 const errorSchema = z.looseObject({ error: z.looseObject({ code: z.string(), message: z.string() }) });
 
 export type Order = z.output<typeof orderSchema>;

@@ -1,27 +1,31 @@
 // Every call the storefront makes to products. v1 and v2 answer the same contract; v2 may add
 // fields (rating, sale price) that the pages show when present.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ForwardHeaders } from '../../../shared/src/propagation.ts';
 import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstream.ts';
 import { servedBy, type ServedBy } from '../served.ts';
 
 // The products contract prices in cents (priceCents, and salePriceCents on v2); the pages show units.
-const productSchema = z
-  .looseObject({
-    id: z.union([z.number().int(), z.string()]).transform(String),
+const productSchema = z.pipe(
+  z.looseObject({
+    id: z.pipe(z.union([z.number().check(z.int()), z.string()]), z.transform(String)),
     name: z.string(),
-    priceCents: z.number().int().nonnegative(),
-    salePriceCents: z.number().int().nonnegative().optional(),
-    description: z.string().optional(),
-    currency: z.string().optional(),
-    rating: z.number().optional(),
-  })
-  .transform(({ priceCents, salePriceCents, ...rest }) => ({
+    priceCents: z.number().check(z.int(), z.nonnegative()),
+    salePriceCents: z.optional(z.number().check(z.int(), z.nonnegative())),
+    description: z.optional(z.string()),
+    currency: z.optional(z.string()),
+    rating: z.optional(z.number()),
+  }),
+  z.transform(({ priceCents, salePriceCents, ...rest }) => ({
     ...rest,
     price: priceCents / 100,
     ...(salePriceCents !== undefined ? { salePrice: salePriceCents / 100 } : {}),
-  }));
-const listSchema = z.union([z.array(productSchema), z.looseObject({ products: z.array(productSchema) }).transform((b) => b.products)]);
+  })),
+);
+const listSchema = z.union([
+  z.array(productSchema),
+  z.pipe(z.looseObject({ products: z.array(productSchema) }), z.transform((b) => b.products)),
+]);
 
 export type Product = z.output<typeof productSchema>;
 

@@ -1,17 +1,17 @@
 // Every call the storefront makes to users: the shopper's name for the pages, and a token that
 // checkout presents to orders (the jwt scenario requires one on the orders routes).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ForwardHeaders } from '../../../shared/src/propagation.ts';
 import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstream.ts';
 import { servedBy } from '../served.ts';
 import type { Answer } from './products.ts';
 
 const userSchema = z.looseObject({
-  id: z.union([z.number().int(), z.string()]).transform(String),
-  username: z.string().optional(),
+  id: z.pipe(z.union([z.number().check(z.int()), z.string()]), z.transform(String)),
+  username: z.optional(z.string()),
   name: z.string(),
 });
-const tokenSchema = z.looseObject({ access_token: z.string().min(1) });
+const tokenSchema = z.looseObject({ access_token: z.string().check(z.minLength(1)) });
 
 export type User = z.infer<typeof userSchema>;
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { readJson } from '../../../shared/src/guards.ts';
 import type { ServiceEnv } from '../../../shared/src/service-app.ts';
@@ -13,7 +13,7 @@ export interface TokenSettings {
   ttlSeconds: number;
 }
 
-const tokenRequest = z.strictObject({ username: z.string().min(1).max(64) });
+const tokenRequest = z.strictObject({ username: z.string().check(z.minLength(1), z.maxLength(64)) });
 
 export function createAuthRoutes(deps: { directory: Directory; keys: SigningKeys; settings: TokenSettings; now: () => number }) {
   const { directory, keys, settings, now } = deps;
