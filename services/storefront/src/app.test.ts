@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Hono } from 'hono';
 import { fakeShop, html } from './fake-upstreams.ts';
 
 describe('storefront app', () => {
@@ -28,5 +29,19 @@ describe('storefront app', () => {
   it('names the storefront version and pod in the footer of every page', async () => {
     const { app } = fakeShop();
     assert.match(await (await app.request('/mesh', html)).text(), /Page rendered by storefront v1 on storefront-test\./);
+  });
+});
+
+describe('request id', () => {
+  it('forwards the request id the shared service app chose, so log lines and upstream calls agree', async () => {
+    const { app, products } = fakeShop();
+    const outer = new Hono<{ Variables: { requestId: string } }>();
+    outer.use('*', async (c, next) => {
+      c.set('requestId', 'chosen-by-observe');
+      await next();
+    });
+    outer.route('/', app);
+    assert.equal((await outer.request('/', html)).status, 200);
+    assert.equal((products.calls[0]?.headers as Record<string, string>)['x-request-id'], 'chosen-by-observe');
   });
 });

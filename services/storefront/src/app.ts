@@ -39,7 +39,9 @@ export function createApp(options: StorefrontOptions) {
     .route('/', cartRoutes(deps))
     .route('/', checkoutRoutes(deps))
     .route('/', orderRoutes(deps))
-    .route('/', meshRoutes(deps));
+    .route('/', meshRoutes(deps))
+    // Browsers ask for it on every first visit; an empty answer keeps the 404s out of the logs.
+    .get('/favicon.ico', (c) => c.body(null, 204));
 
   app.onError((error, c) => {
     const failure = describeFailure(error);

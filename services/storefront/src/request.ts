@@ -7,7 +7,9 @@ import { CART_COOKIE, decodeCart, type Cart } from './cart.ts';
 /** The trace, request-id and routing headers of the incoming request, for every upstream call it makes. */
 export function forwardHeaders(c: Context): ForwardHeaders {
   const read = fetchHeaderReader(c.req.raw.headers);
-  return pickForwardHeaders(read, requestIdFrom(read));
+  // Under the shared service app the request id is already chosen (and logged): forward that one.
+  const chosen = (c.var as { requestId?: unknown }).requestId;
+  return pickForwardHeaders(read, typeof chosen === 'string' ? chosen : requestIdFrom(read));
 }
 
 export function readCart(c: Context): Cart {

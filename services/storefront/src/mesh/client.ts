@@ -46,7 +46,8 @@ export function runMeshClient(Window: typeof TrafficWindow, options: MeshClientO
     const strip = el('div', 'strip');
     const legend = el('ul', 'legend');
     for (const s of shares) {
-      const segment = el('div', 'segment', s.share >= 0.06 ? `${s.key} ${percent(s.share)}` : '');
+      const label = s.share >= 0.25 ? `${s.key} ${percent(s.share)}` : s.share >= 0.06 ? percent(s.share) : '';
+      const segment = el('div', 'segment', label);
       segment.style.width = `${s.share * 100}%`;
       segment.style.background = colorOf(s.key, fixed);
       segment.title = `${s.key}: ${s.count} (${percent(s.share)})`;
