@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { doctor } from './doctor.ts';
 import { status } from './status.ts';
-import { StubBin } from './lib/providers/stubs.ts';
+import { StubBin } from '../test/support/stubs.ts';
 import { FakeApiServer } from './lib/kube/fake-apiserver.ts';
 
 function capture() {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { up } from './up.ts';
 import { down } from './down.ts';
-import { StubBin, mutatingCalls, type StubState } from './lib/providers/stubs.ts';
+import { StubBin, mutatingCalls, type StubState } from '../test/support/stubs.ts';
 import { version } from './lib/versions.ts';
 
 function capture() {

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { up } from './up.ts';
 import { down } from './down.ts';
 import { FakeApiServer } from './lib/kube/fake-apiserver.ts';
-import { StubBin, mutatingCalls } from './lib/providers/stubs.ts';
+import { StubBin, mutatingCalls } from '../test/support/stubs.ts';
 import { version } from './lib/versions.ts';
 
 const SHOP = YAML.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } }) +

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { request } from 'undici';
 import { renderKustomization } from '../../scripts/lib/kube/render.ts';
 import { repoRoot } from '../../scripts/lib/versions.ts';
-import { startShop, type Shop } from '../../services/testing/harness.ts';
-import { gatewayRoutes, resolveRoute, startLocalGateway, type LocalGateway } from '../../services/testing/gateway.ts';
+import { startShop, type Shop } from '../../test/support/harness.ts';
+import { gatewayRoutes, resolveRoute, startLocalGateway, type LocalGateway } from '../../test/support/gateway.ts';
 import { classify } from './classify.ts';
 import { GATEWAY_PROBES, LEDGER_PATH, ORDER_PATH, PLACE_ORDER_PATH, PRODUCT_PATH, TOKEN_PATH, TOKEN_REQUEST_BODY, chargeCount, orderBody, orderIdOf, tokenOf } from './endpoints.ts';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startShop } from '../testing/harness.ts';
-import { call, type CallResult } from '../testing/http.ts';
+import { startShop } from '../../test/support/harness.ts';
+import { call, type CallResult } from '../../test/support/http.ts';
 import { checkoutThroughStorefront, ledger, orderIdOf, placeOrder } from './support.ts';
 
 const UPSTREAM_TIMEOUT_MS = 1_500;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { listServices } from '../../scripts/lib/services.ts';
-import { startShop, type Shop } from '../testing/harness.ts';
-import { call, type CallOptions } from '../testing/http.ts';
+import { startShop, type Shop } from '../../test/support/harness.ts';
+import { call, type CallOptions } from '../../test/support/http.ts';
 
 let shop: Shop;
 before(async () => {

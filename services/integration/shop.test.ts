@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { assertContains } from '../testing/contains.ts';
+import { assertContains } from '../../test/support/contains.ts';
 import { listServices } from '../../scripts/lib/services.ts';
-import { startShop, type Shop } from '../testing/harness.ts';
-import { call } from '../testing/http.ts';
+import { startShop, type Shop } from '../../test/support/harness.ts';
+import { call } from '../../test/support/http.ts';
 import { checkoutThroughStorefront, ledger, notifications, orderIdOf, placeOrder } from './support.ts';
 
 // The storefront is optional here: its tests are registered only when the service exists.

@@ -1,6 +1,6 @@
 // What the integration tests share: reading the ledger and the notifications, and form posts to storefront.
 import { randomUUID } from 'node:crypto';
-import { call, type CallResult } from '../testing/http.ts';
+import { call, type CallResult } from '../../test/support/http.ts';
 
 /** The list inside a list answer: the array itself, or the first array-valued field ({payments: [...]}). */
 export function listOf(body: unknown): Record<string, unknown>[] {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'esbuild';
-import { baseEnvironment, startProcess, UNSTARTED_UPSTREAM_URL, type ServiceProcess } from '../../../services/testing/harness.ts';
+import { baseEnvironment, startProcess, UNSTARTED_UPSTREAM_URL, type ServiceProcess } from '../../../test/support/harness.ts';
 import { bundleService } from '../images/bundle.ts';
 import { repoRoot } from '../versions.ts';
 import { runClosedLoop, runOpenLoop, type LoadResult } from './loadgen.ts';

@@ -11,7 +11,7 @@ import { Runner } from '../plan.ts';
 import { repoRoot } from '../versions.ts';
 import { buildAndPushImages, registryHasTag } from './build.ts';
 import { contentTag, imageFiles } from './tag.ts';
-import { FIXTURE_NODE_IMAGE, makeFixtureRepo } from './fixture-repo.ts';
+import { FIXTURE_NODE_IMAGE, makeFixtureRepo } from '../../../test/support/fixture-repo.ts';
 
 const run = promisify(execFile);
 const quiet = { write: () => {} };

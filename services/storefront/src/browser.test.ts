@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startShop, type Shop } from '../../testing/harness.ts';
+import { startShop, type Shop } from '../../../test/support/harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Saved under reports/ (ignored by git); SHOPMESH_UPDATE_DOCS=1 refreshes the README's copy as well.

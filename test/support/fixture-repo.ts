@@ -4,7 +4,7 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../versions.ts';
+import { repoRoot } from '../../scripts/lib/versions.ts';
 
 export interface FixtureRepo {
   root: string;

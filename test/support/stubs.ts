@@ -4,7 +4,7 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pinnedVersion, type ToolName } from '../tools/index.ts';
+import { pinnedVersion, type ToolName } from '../../scripts/lib/tools/index.ts';
 
 export const STUBBED = ['docker', 'k3d', 'kind', 'helm', 'kubectl', 'microk8s'] as const;
 
