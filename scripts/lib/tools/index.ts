@@ -1,5 +1,7 @@
-// Finds each CLI the scripts need at its pinned version: on PATH if it is the right version, else
-// downloaded from its official release into the repository's .bin/, verified against a pinned sha256.
+// Finds each tool at its pinned version: .bin/ or PATH if it is the right version, else the official
+// release downloaded into .bin/ and verified against a pinned sha256, else (no release for this
+// platform, or none reachable) built from its Go module (gobuild.ts). A checksum mismatch never
+// falls back: it stops with the reason.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,8 +10,9 @@ import YAML from 'yaml';
 import { FixableError } from '../cli.ts';
 import type { Runner } from '../plan.ts';
 import { repoRoot, version } from '../versions.ts';
+import { buildGoTool, findGo, GO_TOOLS, type GoEnv } from './gobuild.ts';
 
-export const TOOLS = ['kubectl', 'helm', 'k3d', 'kind', 'k6', 'tilt', 'istioctl'] as const;
+export const TOOLS = ['kubectl', 'helm', 'k3d', 'kind', 'k6', 'tilt', 'istioctl', 'kube-apiserver', 'etcd', 'pilot-discovery'] as const;
 export type ToolName = (typeof TOOLS)[number];
 
 export interface Platform {
@@ -33,7 +36,15 @@ export interface EnsureToolOptions {
   downloadUrl?: (tool: ToolName, platform: Platform, version: string) => string;
   /** Skip PATH (a test that must exercise the download). */
   ignorePath?: boolean;
+  /** The go command to build with; null: never build (default: look for Go >= 1.26 on PATH). */
+  go?: GoEnv | null;
 }
+
+/** Where a tool came from: already in .bin/, on PATH, downloaded, built now, or copied from this machine's build cache. */
+export type ToolSource = 'present' | 'path' | 'downloaded' | 'built' | 'cache';
+
+/** A download whose bytes are not the pinned ones: never retried by another route. */
+export class ChecksumMismatch extends FixableError {}
 
 export const CHECKSUMS_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'checksums.yaml');
 
@@ -59,7 +70,7 @@ interface Asset {
 }
 
 /** The official release asset of a tool for one platform. */
-export function releaseAsset(tool: ToolName, p: Platform, v: string): Asset {
+export function releaseAsset(tool: ToolName, p: Platform, v: string): Asset | undefined {
   const bare = v.replace(/^v/, '');
   switch (tool) {
     case 'kubectl':
@@ -80,28 +91,31 @@ export function releaseAsset(tool: ToolName, p: Platform, v: string): Asset {
       const arch = p.arch === 'amd64' ? 'x86_64' : 'arm64';
       return { url: `https://github.com/tilt-dev/tilt/releases/download/v${bare}/tilt.${bare}.${os}.${arch}.tar.gz`, member: 'tilt' };
     }
-    case 'istioctl': {
-      const suffix = p.os === 'darwin' ? (p.arch === 'arm64' ? 'osx-arm64' : 'osx') : `linux-${p.arch}`;
-      return { url: `https://github.com/istio/istio/releases/download/${bare}/istioctl-${bare}-${suffix}.tar.gz`, member: 'istioctl' };
-    }
+    default:
+      // kube-apiserver, etcd, istioctl and pilot-discovery at these pins have no release download.
+      return undefined;
   }
 }
 
 const VERSION_ARGS: Record<ToolName, string[]> = {
-  kubectl: ['version', '--client', '-o', 'json'],
-  helm: ['version', '--template', '{{.Version}}'],
-  k3d: ['version'],
-  kind: ['version'],
+  ...(Object.fromEntries(GO_TOOLS.map((t) => [t.name, t.versionArgs])) as Record<Exclude<ToolName, 'k6'>, string[]>),
   k6: ['version'],
-  tilt: ['version'],
-  istioctl: ['version', '--remote=false'],
 };
 
 function sameVersion(a: string, b: string): boolean {
   return a.replace(/^v/, '') === b.replace(/^v/, '');
 }
 
-/** The version a tool executable reports, or undefined when it cannot be run. */
+/** Whether a version line names `wanted` as a whole token (v1.35.8 is not v1.35.80). */
+export function namesVersion(output: string, wanted: string): boolean {
+  const bare = wanted.replace(/^v/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w.-])v?${bare}($|[^\\w.-])`, 'm').test(output);
+}
+
+/**
+ * The version a tool executable reports: the pinned one when its output names it, else the first
+ * version-looking token, or undefined when it cannot be run.
+ */
 export async function reportedVersion(runner: Runner, tool: ToolName, executable: string): Promise<string | undefined> {
   let result;
   try {
@@ -110,14 +124,10 @@ export async function reportedVersion(runner: Runner, tool: ToolName, executable
     return undefined;
   }
   if (result.code !== 0) return undefined;
-  if (tool === 'kubectl') {
-    try {
-      return (JSON.parse(result.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion;
-    } catch {
-      return undefined;
-    }
-  }
-  return /v?\d+\.\d+\.\d+/.exec(result.stdout)?.[0];
+  const output = `${result.stdout}\n${result.stderr}`;
+  const wanted = pinnedVersion(tool);
+  if (namesVersion(output, wanted)) return wanted;
+  return /v?\d+\.\d+\.\d+[\w.-]*/.exec(output)?.[0];
 }
 
 function binDir(root: string): string {
@@ -126,54 +136,101 @@ function binDir(root: string): string {
 
 /**
  * Returns the executable to use for `tool` at its pinned version: .bin/<tool> when it is right, else
- * the one on PATH when it is right, else a fresh verified download into .bin/.
+ * the one on PATH when it is right, else a verified download into .bin/, else a build from its Go module.
  */
 export async function ensureTool(runner: Runner, tool: ToolName, opts: EnsureToolOptions = {}): Promise<string> {
+  return (await provideTool(runner, tool, opts)).path;
+}
+
+/** ensureTool, saying where the tool came from (for `npm run tools`). */
+export async function provideTool(runner: Runner, tool: ToolName, opts: EnsureToolOptions = {}): Promise<{ path: string; source: ToolSource }> {
   const root = opts.root ?? repoRoot;
   const wanted = pinnedVersion(tool);
   const local = path.join(binDir(root), tool);
   if (existsSync(local)) {
     const v = await reportedVersion(runner, tool, local);
-    if (v && sameVersion(v, wanted)) return local;
+    if (v && sameVersion(v, wanted)) return { path: local, source: 'present' };
   }
   if (!opts.ignorePath) {
     const v = await reportedVersion(runner, tool, tool);
-    if (v && sameVersion(v, wanted)) return tool;
+    if (v && sameVersion(v, wanted)) return { path: tool, source: 'path' };
   }
   const platform = opts.platform ?? currentPlatform();
   const pins = opts.pins ?? loadPins();
   const pin = pins[tool];
   const key = `${platform.os}/${platform.arch}`;
-  if (!pin || !sameVersion(pin.version, wanted)) {
+  const goTool = GO_TOOLS.find((t) => t.name === tool);
+  const why: string[] = [];
+  if (pin && !sameVersion(pin.version, wanted)) {
     throw new FixableError(
-      `checksums.yaml pins ${tool} ${pin?.version ?? '(nothing)'}, but versions.yaml asks for ${wanted}`,
-      `install ${tool} ${wanted} yourself (on PATH), or update scripts/lib/tools/checksums.yaml from its official release`,
+      `checksums.yaml pins ${tool} ${pin.version}, but versions.yaml asks for ${wanted}`,
+      `update scripts/lib/tools/checksums.yaml from the official release of ${tool} ${wanted}`,
     );
   }
-  const sha256 = pin.sha256[key];
-  if (!sha256) {
+  const sha256 = pin?.sha256[key];
+  const asset = releaseAsset(tool, platform, wanted);
+  if (sha256 && asset) {
+    const url = opts.downloadUrl?.(tool, platform, wanted) ?? asset.url;
+    try {
+      await runner.api(`download ${url} to .bin/${tool}, verified against sha256 ${sha256}`, () => download(tool, url, sha256, asset.member, root));
+      await verifyVersion(runner, tool, local, wanted, 'downloaded');
+      return { path: local, source: 'downloaded' };
+    } catch (err) {
+      // Tampered bytes or a wrong binary stop here; only an unreachable download falls back to a build.
+      if (err instanceof ChecksumMismatch || !goTool) throw err;
+      why.push(`the download failed (${(err as Error).message.split('\n')[0]})`);
+    }
+  } else {
+    why.push(asset ? `no sha256 is pinned for ${tool} ${wanted} ${key}` : `${tool} ${wanted} has no release download`);
+  }
+  if (!goTool) {
     throw new FixableError(
-      `no pinned sha256 for ${tool} ${wanted} ${key}`,
+      `cannot provide ${tool} ${wanted}: ${why.join('; ')}`,
       `install ${tool} ${wanted} yourself (so it is on PATH), or add its checksum from the official release to scripts/lib/tools/checksums.yaml`,
     );
   }
-  const asset = releaseAsset(tool, platform, wanted);
-  const url = opts.downloadUrl?.(tool, platform, wanted) ?? asset.url;
-  await runner.api(`download ${url} to .bin/${tool}, verified against sha256 ${sha256}`, () => download(tool, url, sha256, asset.member, root));
-  if (!runner.dryRun) {
-    const v = await reportedVersion(runner, tool, local);
-    if (!v || !sameVersion(v, wanted)) {
-      rmSync(local, { force: true });
-      throw new FixableError(`the downloaded ${tool} reports ${v ?? 'no version'}, not ${wanted}; it was removed`, `install ${tool} ${wanted} yourself`);
-    }
+  const go = opts.go === undefined ? await findGo(runner) : opts.go;
+  if (!go) {
+    throw new FixableError(
+      `cannot provide ${tool} ${wanted}: ${why.join('; ')}, and there is no Go >= 1.26 on PATH to build it from ${goTool.upstream}`,
+      `install Go 1.26 or newer (https://go.dev/dl/) and run \`npm run tools\` again, or put ${tool} ${wanted} on your PATH`,
+    );
   }
-  return local;
+  const source = await buildGoTool(runner, goTool, go, binDir(root));
+  await verifyVersion(runner, tool, local, wanted, 'built');
+  return { path: local, source };
+}
+
+async function verifyVersion(runner: Runner, tool: ToolName, local: string, wanted: string, how: string): Promise<void> {
+  if (runner.dryRun) return;
+  const v = await reportedVersion(runner, tool, local);
+  if (!v || !sameVersion(v, wanted)) {
+    rmSync(local, { force: true });
+    throw new FixableError(`the ${how} ${tool} reports ${v ?? 'no version'}, not ${wanted}; it was removed`, `install ${tool} ${wanted} yourself`);
+  }
+}
+
+/** Files to delete if the process is interrupted (Ctrl-C) while they exist. */
+const partialFiles = new Set<string>();
+let interruptHooked = false;
+
+function removePartialsOnInterrupt(): void {
+  if (interruptHooked) return;
+  interruptHooked = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      for (const f of partialFiles) rmSync(f, { recursive: true, force: true });
+      process.kill(process.pid, signal);
+    });
+  }
 }
 
 async function download(tool: ToolName, url: string, sha256: string, member: string | undefined, root: string): Promise<void> {
   const dir = binDir(root);
   mkdirSync(dir, { recursive: true });
   const partial = path.join(dir, `.download-${tool}-${randomBytes(4).toString('hex')}`);
+  partialFiles.add(partial);
+  removePartialsOnInterrupt();
   try {
     const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(10 * 60_000) });
     if (!response.ok) throw new FixableError(`downloading ${tool} failed: ${url} answered ${response.status}`, `check your network, or install ${tool} yourself`);
@@ -181,7 +238,7 @@ async function download(tool: ToolName, url: string, sha256: string, member: str
     writeFileSync(partial, bytes);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) {
-      throw new FixableError(
+      throw new ChecksumMismatch(
         `refusing ${tool} from ${url}: its sha256 is ${actual}, the pinned one is ${sha256}; the download was deleted`,
         'a mirror or proxy may have altered it; retry, or install the tool yourself from its official release',
       );
@@ -189,6 +246,7 @@ async function download(tool: ToolName, url: string, sha256: string, member: str
     const target = path.join(dir, tool);
     if (member) {
       const out = mkdtempSync(path.join(dir, `.extract-${tool}-`));
+      partialFiles.add(out);
       try {
         // bsdtar (macOS) also reads zip archives; GNU tar on Linux gets only tar.gz here.
         const { execFileSync } = await import('node:child_process');
@@ -196,6 +254,7 @@ async function download(tool: ToolName, url: string, sha256: string, member: str
         renameSync(path.join(out, member), target);
       } finally {
         rmSync(out, { recursive: true, force: true });
+        partialFiles.delete(out);
       }
     } else {
       renameSync(partial, target);
@@ -203,6 +262,7 @@ async function download(tool: ToolName, url: string, sha256: string, member: str
     chmodSync(target, 0o755);
   } finally {
     rmSync(partial, { force: true });
+    partialFiles.delete(partial);
   }
 }
 

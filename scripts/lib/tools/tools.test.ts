@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { Runner } from '../plan.ts';
-import { ensureTool, loadPins, pinnedVersion, releaseAsset, TOOLS, type ToolPin } from './index.ts';
+import { ChecksumMismatch, ensureTool, loadPins, pinnedVersion, provideTool, releaseAsset, TOOLS, type ToolPin } from './index.ts';
 
 const quiet = { write() {} };
 const linux = { os: 'linux', arch: 'amd64' } as const;
@@ -102,18 +102,66 @@ test('the right version on PATH is kept; the wrong one is not', async (t) => {
   assert.match(dry.plan[0]!, /k3d-linux-amd64 to \.bin\/k3d/);
 });
 
-test('a platform without a pinned checksum refuses with the exact gap', async () => {
+test('a platform without a pinned checksum and without Go refuses with the exact gap', async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
   await assert.rejects(
-    ensureTool(new Runner({ dryRun: true, out: quiet }), 'kubectl', { root, platform: { os: 'darwin', arch: 'amd64' }, ignorePath: true }),
-    new RegExp(`no pinned sha256 for kubectl ${pinnedVersion('kubectl')} darwin/amd64`),
+    ensureTool(new Runner({ dryRun: true, out: quiet }), 'kubectl', { root, platform: { os: 'darwin', arch: 'amd64' }, ignorePath: true, pins: {}, go: null }),
+    new RegExp(`no sha256 is pinned for kubectl ${pinnedVersion('kubectl')} darwin/amd64, and there is no Go >= 1.26`),
   );
+});
+
+test('with Go at hand, a tool without a usable download is built from its pinned Go module', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const saved = process.env.SHOPMESH_TOOLS_CACHE;
+  process.env.SHOPMESH_TOOLS_CACHE = mkdtempSync(path.join(os.tmpdir(), 'tools-cache-'));
+  try {
+    const dry = new Runner({ dryRun: true, out: quiet });
+    const go = { go: 'go', goVersion: 'go1.26.8', goos: 'darwin', goarch: 'amd64' };
+    const got = await provideTool(dry, 'kubectl', { root, platform: { os: 'darwin', arch: 'amd64' }, ignorePath: true, pins: {}, go });
+    assert.deepEqual(got, { path: path.join(root, '.bin', 'kubectl'), source: 'built' });
+    assert.equal(dry.plan.length, 1);
+    assert.match(dry.plan[0]!, new RegExp(`^\\$ go build -trimpath -ldflags '-s -w -X k8s.io/component-base/version.gitVersion=${pinnedVersion('kubectl')} .*' -o \\S+ k8s.io/kubernetes/cmd/kubectl$`));
+    // kube-apiserver has no release download at all: straight to the build.
+    const dry2 = new Runner({ dryRun: true, out: quiet });
+    assert.equal((await provideTool(dry2, 'kube-apiserver', { root, platform: linux, ignorePath: true, go })).source, 'built');
+    assert.match(dry2.plan[0]!, /k8s\.io\/kubernetes\/cmd\/kube-apiserver$/);
+  } finally {
+    if (saved === undefined) delete process.env.SHOPMESH_TOOLS_CACHE;
+    else process.env.SHOPMESH_TOOLS_CACHE = saved;
+  }
+});
+
+test('an unreachable download falls back to the build; a tampered one never does', async (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const go = { go: 'go', goVersion: 'go1.26.8', goos: 'linux', goarch: 'amd64' };
+  // A port nothing listens on: the connection is refused at once.
+  const closed = await serve({});
+  await closed.close();
+  const pins = { helm: { version: pinnedVersion('helm'), sha256: { 'linux/amd64': 'a'.repeat(64) } } };
+  // In dry-run the download is only planned, so it cannot fail: run it for real against the closed port.
+  const real = new Runner({ out: quiet });
+  await assert.rejects(
+    provideTool(real, 'helm', { root, platform: linux, pins, ignorePath: true, go: null, downloadUrl: () => `${closed.url}/helm.tar.gz` }),
+    /the download failed \(fetch failed\).*no Go >= 1\.26/,
+  );
+  const archive = helmArchive();
+  const server = await serve({ '/helm.tar.gz': Buffer.concat([archive, Buffer.from('x')]) });
+  t.after(server.close);
+  await assert.rejects(
+    provideTool(real, 'helm', { root, platform: linux, pins: { helm: { version: pinnedVersion('helm'), sha256: { 'linux/amd64': sha(archive) } } }, ignorePath: true, go, downloadUrl: () => `${server.url}/helm.tar.gz` }),
+    ChecksumMismatch,
+  );
+  assert.deepEqual(readdirSync(path.join(root, '.bin')), []);
 });
 
 test('checksums.yaml pins exactly the versions in versions.yaml, with well-formed sha256 values', () => {
   const pins = loadPins();
   for (const tool of TOOLS) {
     const pin = pins[tool];
+    if (!releaseAsset(tool, linux, pinnedVersion(tool))) {
+      assert.equal(pin, undefined, `${tool} has no release download, so no checksum`);
+      continue;
+    }
     assert.ok(pin, `${tool} has pins`);
     assert.equal(pin.version.replace(/^v/, ''), pinnedVersion(tool).replace(/^v/, ''), tool);
     for (const [platform, value] of Object.entries(pin.sha256)) {
@@ -121,5 +169,5 @@ test('checksums.yaml pins exactly the versions in versions.yaml, with well-forme
       assert.match(value ?? '', /^[0-9a-f]{64}$/, `${tool} ${platform}`);
     }
   }
-  assert.equal(releaseAsset('k6', { os: 'darwin', arch: 'arm64' }, 'v2.3.0').url, 'https://github.com/grafana/k6/releases/download/v2.3.0/k6-v2.3.0-macos-arm64.zip');
+  assert.equal(releaseAsset('k6', { os: 'darwin', arch: 'arm64' }, 'v2.3.0')?.url, 'https://github.com/grafana/k6/releases/download/v2.3.0/k6-v2.3.0-macos-arm64.zip');
 });
