@@ -1,4 +1,5 @@
 // npm run bench:reload: time from saving a service's file to `npm run dev` serving the new code. Prints figures; never fails on time.
+import './lib/node-version.ts';
 import { parseCommand, runMain, UsageError } from './lib/cli.ts';
 import { fmt, median } from './lib/bench/stats.ts';
 import { runReloadBench } from './lib/bench/reload.ts';

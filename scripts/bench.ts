@@ -1,4 +1,5 @@
 // npm run bench: the compiled shop against a raw node:http baseline, side by side. Prints figures; never fails on time.
+import './lib/node-version.ts';
 import { availableParallelism } from 'node:os';
 import { parseCommand, runMain, UsageError } from './lib/cli.ts';
 import { benchRows, benchSummary } from './lib/bench/report.ts';

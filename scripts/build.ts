@@ -1,5 +1,6 @@
 // npm run build: build every service's production image, tagged by content, and push it to the
 // sandbox's local registry. Unchanged services keep their tag and are skipped.
+import './lib/node-version.ts';
 import { parseCommand, runMain, UsageError, type CommandSpec, type OptionSpec } from './lib/cli.ts';
 import { Runner } from './lib/plan.ts';
 import { buildAndPushImages } from './lib/images/build.ts';

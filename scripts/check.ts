@@ -1,4 +1,5 @@
 // npm run check [-- <kustomization dir>...]: offline analysis of the overlays (see scripts/lib/check).
+import './lib/node-version.ts';
 import { parseCommand, runMain } from './lib/cli.ts';
 import { checkKustomizations, formatFindings, formatFootprintTable, shippedKustomizations } from './lib/check/index.ts';
 

@@ -1,4 +1,5 @@
 // npm run dev: every service under node's file watcher on the fixed dev ports, logs prefixed, Ctrl-C stops all.
+import './lib/node-version.ts';
 import { parseCommand, runMain, UsageError } from './lib/cli.ts';
 import { colourEnabled, createPrefixer } from './lib/dev/logs.ts';
 import { buildDevPlan, DEV_HOST, formatDevPlan, parseOnly, parsePortBase } from './lib/dev/plan.ts';

@@ -1,5 +1,6 @@
 // npm run diagnose: collect what explains a broken sandbox (pod states, events, istiod and gateway
 // logs, istioctl analyze) into reports/diagnostics/, one file per item, best effort.
+import './lib/node-version.ts';
 import path from 'node:path';
 import { parseCommand, runMain, type CommandSpec, type OptionSpec } from './lib/cli.ts';
 import { Runner } from './lib/plan.ts';

@@ -1,4 +1,5 @@
 // npm run doctor: the preflight that `up` runs, printed with the exact fix for each problem.
+import './lib/node-version.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommand, runMain, type CommandSpec, type OptionSpec } from './lib/cli.ts';

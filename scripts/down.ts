@@ -1,4 +1,5 @@
 // npm run down: deletes the sandbox cluster only; --all also deletes its registry.
+import './lib/node-version.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommand, runMain, type CommandSpec, type OptionSpec } from './lib/cli.ts';

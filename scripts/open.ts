@@ -1,5 +1,6 @@
 // npm run open -- kiali|jaeger|prometheus: port-forwards the addon, prints its URL and opens a
 // browser where there is one. Ctrl-C stops the port-forward.
+import './lib/node-version.ts';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

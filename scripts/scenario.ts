@@ -1,4 +1,5 @@
 // npm run scenario:<name> | scenario -- --list | scenario:reset: apply a scenario and prove it under load.
+import './lib/node-version.ts';
 import { parseCommand, runMain, UsageError } from './lib/cli.ts';
 import { Runner } from './lib/plan.ts';
 import { checkKustomization, formatFinding } from './lib/check/index.ts';

@@ -1,5 +1,6 @@
 // npm run status: the cluster, Istio and cert-manager versions, the shop's pods (2/2 means the
 // sidecar is in), the scenario applied, and the URLs.
+import './lib/node-version.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';

@@ -1,5 +1,6 @@
 // npm run tools: puts every pinned upstream tool into .bin/ (a verified release download where one
 // is reachable, else a build from its Go module), so the tests and the scripts run the real tools.
+import './lib/node-version.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommand, runMain, UsageError, type CommandSpec, type OptionSpec } from './lib/cli.ts';

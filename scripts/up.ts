@@ -1,5 +1,6 @@
 // npm run up: the sandbox cluster with its registry, Istio, the ingress gateway, cert-manager and the
 // shop, every step safe to re-run. `--dry-run` prints the plan of commands and API calls.
+import './lib/node-version.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
