@@ -1,7 +1,7 @@
 // `helm upgrade --install` that does nothing when the release is already deployed at the pinned
 // chart version with the same values, and repairs a release an interrupted run left pending.
 import { isDeepStrictEqual } from 'node:util';
-import type { Runner } from '../plan.ts';
+import { CommandError, formatCommand, type Runner } from '../plan.ts';
 
 export interface HelmRelease {
   release: string;
@@ -20,14 +20,28 @@ interface ListedRelease {
   chart: string;
 }
 
+/**
+ * Every release in the cluster, whatever its status (Helm 4 lists all statuses by default and has no
+ * `--all`). A failure is an error: guessing "none" would reinstall everything and hide a broken
+ * cluster. Only a dry run, which may plan for a cluster that does not exist yet, goes on with none.
+ */
 export async function listReleases(runner: Runner, helm: string, context: string): Promise<ListedRelease[]> {
-  const r = await runner.query(helm, ['list', '--all-namespaces', '--all', '-o', 'json', '--kube-context', context]);
-  if (r.code !== 0) return [];
-  try {
-    return (JSON.parse(r.stdout || '[]') as ListedRelease[] | null) ?? [];
-  } catch {
-    return [];
+  const args = ['list', '--all-namespaces', '-o', 'json', '--kube-context', context];
+  const r = await runner.query(helm, args);
+  if (r.code !== 0) {
+    if (runner.dryRun) {
+      runner.note(`(helm could not list the releases, so the plan assumes none: ${(r.stderr || r.stdout).trim().split('\n')[0]})`);
+      return [];
+    }
+    throw new CommandError(formatCommand(helm, args), r);
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.stdout || '[]');
+  } catch {
+    throw new CommandError(formatCommand(helm, args), { ...r, stderr: `helm printed something that is not JSON: ${r.stdout.slice(0, 200)}` });
+  }
+  return (parsed as ListedRelease[] | null) ?? [];
 }
 
 /** `istiod-1.31.1` → `1.31.1` (the chart name is the last path segment of the reference). */
