@@ -3,6 +3,8 @@
 // take down the service and anything it spawned; a process-exit hook kills whatever is left.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { listServices } from '../../scripts/lib/services.ts';
@@ -38,7 +40,7 @@ export interface StartShopOptions {
 /** Upstreams that are not started point here: a closed port, so calls fail fast and never reach a developer's `npm run dev`. */
 export const UNSTARTED_UPSTREAM_URL = 'http://127.0.0.1:9';
 const MAX_LINES_KEPT = 200_000;
-const INHERITED_SETTINGS = ['PORT', 'ADMIN_PORT', 'HOST', 'SERVICE_VERSION', 'LATENCY_MS', 'LATENCY_PERCENT', 'ERROR_PERCENT', 'ERROR_STATUS', 'ALWAYS_FAIL', 'NODE_OPTIONS'];
+const INHERITED_SETTINGS = ['PORT', 'ADMIN_PORT', 'HOST', 'SERVICE_VERSION', 'LATENCY_MS', 'LATENCY_PERCENT', 'ERROR_PERCENT', 'ERROR_STATUS', 'ALWAYS_FAIL', 'NODE_OPTIONS', 'DATA_DIR', 'SERVICE_TOKEN', 'FAIL_AFTER_CHARGE_PERCENT'];
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -199,6 +201,9 @@ export class Shop {
     private readonly procs: Map<string, ServiceProcess>,
     private readonly readyTimeoutMs: number,
     private readonly stopTimeoutMs: number,
+    /** DATA_DIR of the stateful services: it outlives restarts and is removed by stop() when the harness made it. */
+    readonly dataDir = '',
+    private readonly ownsDataDir = false,
   ) {
     for (const p of procs.values()) this.record(p);
   }
@@ -288,6 +293,7 @@ export class Shop {
   /** Stops every service: SIGTERM, then SIGKILL after the bound. Safe to call twice. */
   async stop(): Promise<void> {
     await Promise.all([...this.procs.values()].map((p) => p.stop('SIGTERM', this.stopTimeoutMs)));
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -342,6 +348,10 @@ export async function startShop(options: StartShopOptions = {}): Promise<Shop> {
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   const procs = new Map<string, ServiceProcess>();
   const baseEnv = baseEnvironment();
+  // Each shop keeps its state in its own directory, so tests never share or leave data behind.
+  const givenDataDir = options.env?.DATA_DIR ?? options.serviceEnv?.orders?.DATA_DIR;
+  const dataDir = givenDataDir ?? mkdtempSync(path.join(tmpdir(), 'shopmesh-data-'));
+  const ownsDataDir = givenDataDir === undefined;
   try {
     for (const wave of startWaves(names)) {
       await Promise.all(
@@ -357,6 +367,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Shop> {
             NODE_ENV: 'development',
             HOST: '127.0.0.1',
             POD_NAME: `${name}-test`,
+            DATA_DIR: dataDir,
             ...upstreamEnv,
             ...options.env,
             ...options.serviceEnv?.[name],
@@ -369,7 +380,8 @@ export async function startShop(options: StartShopOptions = {}): Promise<Shop> {
     }
   } catch (err) {
     await Promise.all([...procs.values()].map((p) => p.stop('SIGTERM', stopTimeoutMs)));
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  return new Shop(procs, readyTimeoutMs, stopTimeoutMs);
+  return new Shop(procs, readyTimeoutMs, stopTimeoutMs, dataDir, ownsDataDir);
 }

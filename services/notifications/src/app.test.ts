@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jsonInit, testRuntime } from '../../shared/src/testing.ts';
 import { createApp } from './app.ts';
+import { IN_MEMORY, openDatabase } from '../../shared/src/database.ts';
 import { createOutbox, type Notification } from './outbox.ts';
 
 const now = () => new Date('2026-03-01T12:00:00Z');
@@ -44,8 +45,19 @@ test('malformed bodies are 4xx and record nothing', async () => {
   assert.equal(((await (await a.request('/notifications')).json()) as List).notifications.length, 0);
 });
 
-test('the outbox keeps only the most recent messages', () => {
-  const outbox = createOutbox(now, 3);
-  for (let i = 1; i <= 5; i++) outbox.record({ message: `m${i}`, channel: 'email' });
-  assert.deepEqual(outbox.list().map((n) => n.message), ['m3', 'm4', 'm5']);
+test('the outbox pages, and purges by age only', async () => {
+  let clock = Date.parse('2026-03-01T12:00:00Z');
+  const outbox = createOutbox(openDatabase(IN_MEMORY, ''), () => new Date(clock));
+  for (let i = 1; i <= 5; i++) {
+    outbox.record({ message: `m${i}`, channel: 'email' });
+    clock += 1000;
+  }
+  const a = createApp({ runtime: testRuntime({ service: 'notifications' }), outbox });
+  const first = (await (await a.request('/notifications?limit=2')).json()) as List & { next_cursor: string };
+  assert.deepEqual(first.notifications.map((n) => n.message), ['m1', 'm2']);
+  const rest = (await (await a.request(`/notifications?cursor=${first.next_cursor}`)).json()) as List & { next_cursor: string | null };
+  assert.deepEqual(rest.notifications.map((n) => n.message), ['m3', 'm4', 'm5']);
+  assert.equal(rest.next_cursor, null);
+  assert.equal(outbox.purgeBefore(new Date(Date.parse('2026-03-01T12:00:02Z'))), 2);
+  assert.equal(outbox.count(), 3);
 });

@@ -21,6 +21,11 @@ test('GET /products lists the catalogue', async () => {
   const body = (await (await v1().request('/products')).json()) as { products: Array<{ id: number; name: string }> };
   assert.ok(body.products.length >= 3);
   assert.ok(body.products.some((p) => p.id === 101 && p.name === 'Laptop'));
+  const first = (await (await v1().request('/products?limit=2')).json()) as { products: Array<{ id: number }>; next_cursor: string };
+  assert.deepEqual(first.products.map((p) => p.id), [101, 102]);
+  const next = (await (await v1().request(`/products?limit=2&cursor=${first.next_cursor}`)).json()) as { products: Array<{ id: number }> };
+  assert.deepEqual(next.products.map((p) => p.id), [103, 104]);
+  assert.equal((await v1().request('/products?limit=500')).status, 400);
 });
 
 test('v2 adds rating and sale price and keeps the v1 fields', async () => {

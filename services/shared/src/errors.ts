@@ -6,7 +6,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from './logging.ts';
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; [detail: string]: unknown };
 }
 
 export function errorBody(code: string, message: string): ErrorBody {
@@ -17,11 +17,14 @@ export function errorBody(code: string, message: string): ErrorBody {
 export class HttpError extends Error {
   readonly status: ContentfulStatusCode;
   readonly code: string;
-  constructor(status: ContentfulStatusCode, code: string, message: string, options?: { cause?: unknown }) {
+  /** Extra fields for the client, sent inside `error` (e.g. the new price of a price_changed). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  constructor(status: ContentfulStatusCode, code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'HttpError';
     this.status = status;
     this.code = code;
+    this.details = options?.details;
   }
 }
 
@@ -47,6 +50,7 @@ export function createErrorHandler(logger?: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof HttpError) {
       if (error.status >= 500) logger?.warn('request failed', { code: error.code, message: error.message, path: c.req.path });
+      if (error.details) return c.json({ error: { ...error.details, code: error.code, message: error.message } }, error.status);
       return errorResponse(c, error.status, error.code, error.message);
     }
     if (error instanceof HTTPException && error.status < 500) {

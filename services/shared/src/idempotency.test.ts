@@ -1,65 +1,64 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { IN_MEMORY, openDatabase } from './database.ts';
 import { HttpError } from './errors.ts';
-import { createIdempotencyStore, fingerprintOf } from './idempotency.ts';
+import { createIdempotencyKeys, createKeyLocks, fingerprintOf } from './idempotency.ts';
 
-test('a repeat returns the stored value without running the work again', async () => {
-  const store = createIdempotencyStore<number>();
-  let runs = 0;
-  const work = async () => ++runs;
-  assert.deepEqual(await store.run('k', 'f', work), { value: 1, replayed: false });
-  assert.deepEqual(await store.run('k', 'f', work), { value: 1, replayed: true });
-  assert.equal(runs, 1);
+test('a key is found until its TTL passes, then purged; count never evicts', () => {
+  let now = 1_000;
+  const keys = createIdempotencyKeys(openDatabase(IN_MEMORY, ''), { ttlMs: 100, now: () => now });
+  keys.insert('k', 'f', 'r1');
+  assert.deepEqual(keys.lookup('k'), { fingerprint: 'f', resourceId: 'r1' });
+  now = 1_099;
+  assert.ok(keys.lookup('k'));
+  now = 1_100;
+  assert.equal(keys.lookup('k'), undefined);
+  assert.equal(keys.purgeExpired(), 1);
+  assert.equal(keys.count(), 0);
 });
 
-test('concurrent duplicates coalesce into one run', async () => {
-  const store = createIdempotencyStore<number>();
-  let runs = 0;
-  let release: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const work = async () => {
-    runs++;
-    await gate;
-    return 42;
-  };
-  const all = Promise.all(Array.from({ length: 5 }, () => store.run('k', 'f', work)));
-  release();
-  const results = await all;
-  assert.equal(runs, 1);
-  assert.deepEqual(results.map((r) => r.value), [42, 42, 42, 42, 42]);
-  assert.equal(results.filter((r) => !r.replayed).length, 1);
+test('a live key cannot be overwritten; an expired one can', () => {
+  let now = 0;
+  const keys = createIdempotencyKeys(openDatabase(IN_MEMORY, ''), { ttlMs: 10, now: () => now });
+  keys.insert('k', 'f', 'r1');
+  assert.throws(() => keys.insert('k', 'g', 'r2'), (e: unknown) => e instanceof HttpError && e.status === 409);
+  now = 10;
+  keys.insert('k', 'g', 'r2');
+  assert.deepEqual(keys.lookup('k'), { fingerprint: 'g', resourceId: 'r2' });
 });
 
-test('the same key with another body is a 409, both done and in flight', async () => {
-  const store = createIdempotencyStore<string>();
+test('100,001 keys: the first is still there', () => {
+  const db = openDatabase(IN_MEMORY, '');
+  const keys = createIdempotencyKeys(db);
+  db.exec('BEGIN');
+  for (let i = 0; i <= 100_000; i++) keys.insert(`key-${i}`, 'f', String(i));
+  db.exec('COMMIT');
+  assert.equal(keys.count(), 100_001);
+  assert.deepEqual(keys.lookup('key-0'), { fingerprint: 'f', resourceId: '0' });
+});
+
+test('key locks serialise work per key, also after a failure', async () => {
+  const locks = createKeyLocks();
+  const order: string[] = [];
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const first = store.run('k', 'a', async () => {
+  const first = locks.withKey('k', async () => {
     await gate;
-    return 'x';
+    order.push('first');
+    throw new Error('boom');
   });
-  await assert.rejects(store.run('k', 'b', async () => 'y'), (e: unknown) => e instanceof HttpError && e.status === 409);
+  const second = locks.withKey('k', async () => void order.push('second'));
+  const other = locks.withKey('other', async () => void order.push('other'));
+  await other;
+  assert.ok(locks.held('k'));
   release();
-  await first;
-  await assert.rejects(store.run('k', 'b', async () => 'y'), (e: unknown) => e instanceof HttpError && e.code === 'idempotency_key_reused');
+  await assert.rejects(first, /boom/);
+  await second;
+  assert.deepEqual(order, ['other', 'first', 'second']);
+  assert.equal(locks.held('k'), false);
 });
 
-test('a failed attempt is forgotten so a retry runs again', async () => {
-  const store = createIdempotencyStore<string>();
-  await assert.rejects(store.run('k', 'f', async () => {
-    throw new Error('payments down');
-  }));
-  assert.deepEqual(await store.run('k', 'f', async () => 'ok'), { value: 'ok', replayed: false });
-});
-
-test('old completed entries are evicted past the bound', async () => {
-  const store = createIdempotencyStore<number>({ maxEntries: 3 });
-  for (let i = 0; i < 5; i++) await store.run(`k${i}`, 'f', async () => i);
-  assert.equal(store.size(), 3);
-  assert.deepEqual(await store.run('k4', 'f', async () => -1), { value: 4, replayed: true });
-});
-
-test('fingerprints ignore key order but not values', () => {
+test('fingerprints ignore key order', () => {
   assert.equal(fingerprintOf({ a: 1, b: { c: 2, d: 3 } }), fingerprintOf({ b: { d: 3, c: 2 }, a: 1 }));
   assert.notEqual(fingerprintOf({ a: 1 }), fingerprintOf({ a: 2 }));
 });

@@ -1,11 +1,15 @@
-// Idempotency by key for POST routes that must never act twice (orders, payments): a repeat gets
-// the stored result, a concurrent duplicate waits for the first attempt, the same key with a
-// different body is a 409, and a failed attempt is forgotten so that a retry can run again.
+// Idempotency by key for POST routes that must never act twice (orders, payments). A key is stored
+// with the fingerprint of its request and the id of what it created, in the service's database and
+// in the same transaction as that resource, so it survives restarts and SIGKILL. Keys live for a
+// stated TTL (24 h by default) and are never evicted by count. Within the one process, work on a
+// key is serialised, so a concurrent duplicate waits for the first attempt and then replays.
 import type { Context } from 'hono';
+import type { Database } from './database.ts';
 import { HttpError } from './errors.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
+export const DEFAULT_KEY_TTL_MS = 24 * 3600 * 1000;
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -26,56 +30,83 @@ export function fingerprintOf(value: unknown): string {
   );
 }
 
-export interface IdempotentResult<T> {
-  value: T;
-  replayed: boolean;
-}
+export const keyReused = (): HttpError =>
+  new HttpError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body');
 
-export interface IdempotencyStore<T> {
-  run(key: string, fingerprint: string, work: () => Promise<T>): Promise<IdempotentResult<T>>;
-  size(): number;
-}
+export const IDEMPOTENCY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  key TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at);
+`;
 
-interface Entry<T> {
+export interface StoredKey {
   fingerprint: string;
-  done: boolean;
-  value?: T;
-  pending?: Promise<T>;
+  resourceId: string;
 }
 
-export function createIdempotencyStore<T>(options: { maxEntries?: number } = {}): IdempotencyStore<T> {
-  const maxEntries = options.maxEntries ?? 100_000;
-  const entries = new Map<string, Entry<T>>();
+export interface IdempotencyKeys {
+  readonly ttlMs: number;
+  /** The live record of a key, or undefined (never used, or expired). */
+  lookup(key: string): StoredKey | undefined;
+  /** Records a key; call inside the transaction that creates the resource. Replaces an expired record. */
+  insert(key: string, fingerprint: string, resourceId: string): void;
+  /** Deletes expired keys; returns how many. */
+  purgeExpired(): number;
+  count(): number;
+}
 
-  const mismatch = () =>
-    new HttpError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body');
-
-  const run = async (key: string, fingerprint: string, work: () => Promise<T>): Promise<IdempotentResult<T>> => {
-    const existing = entries.get(key);
-    if (existing !== undefined) {
-      if (existing.fingerprint !== fingerprint) throw mismatch();
-      if (existing.done) return { value: existing.value as T, replayed: true };
-      return { value: await existing.pending!, replayed: true };
-    }
-    const entry: Entry<T> = { fingerprint, done: false };
-    entry.pending = work();
-    entries.set(key, entry);
-    try {
-      entry.value = await entry.pending;
-    } catch (error) {
-      entries.delete(key);
-      throw error;
-    }
-    entry.done = true;
-    entry.pending = undefined;
-    if (entries.size > maxEntries) {
-      for (const [oldKey, oldEntry] of entries) {
-        if (entries.size <= maxEntries) break;
-        if (oldEntry.done) entries.delete(oldKey);
-      }
-    }
-    return { value: entry.value, replayed: false };
+export function createIdempotencyKeys(db: Database, options: { ttlMs?: number; now?: () => number } = {}): IdempotencyKeys {
+  const ttlMs = options.ttlMs ?? DEFAULT_KEY_TTL_MS;
+  const now = options.now ?? Date.now;
+  db.exec(IDEMPOTENCY_SCHEMA);
+  const select = db.prepare('SELECT fingerprint, resource_id FROM idempotency_keys WHERE key = ? AND expires_at > ?');
+  const upsert = db.prepare(
+    'INSERT INTO idempotency_keys (key, fingerprint, resource_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ' +
+      'ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, resource_id = excluded.resource_id, created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at <= excluded.created_at',
+  );
+  const purge = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+  const counter = db.prepare('SELECT count(*) AS n FROM idempotency_keys');
+  return {
+    ttlMs,
+    lookup(key) {
+      const row = select.get(key, now()) as { fingerprint: string; resource_id: string } | undefined;
+      return row ? { fingerprint: row.fingerprint, resourceId: row.resource_id } : undefined;
+    },
+    insert(key, fingerprint, resourceId) {
+      const at = now();
+      const { changes } = upsert.run(key, fingerprint, resourceId, at, at + ttlMs);
+      if (Number(changes) === 0) throw keyReused();
+    },
+    purgeExpired: () => Number(purge.run(now()).changes),
+    count: () => Number((counter.get() as { n: number }).n),
   };
+}
 
-  return { run, size: () => entries.size };
+/** Serialises work per key within the process: a duplicate runs only after the first attempt ended. */
+export interface KeyLocks {
+  withKey<T>(key: string, work: () => Promise<T>): Promise<T>;
+  held(key: string): boolean;
+}
+
+export function createKeyLocks(): KeyLocks {
+  const tails = new Map<string, Promise<unknown>>();
+  return {
+    async withKey(key, work) {
+      const previous = tails.get(key) ?? Promise.resolve();
+      const run = previous.then(work, work);
+      const tail = run.catch(() => undefined);
+      tails.set(key, tail);
+      try {
+        return await run;
+      } finally {
+        if (tails.get(key) === tail) tails.delete(key);
+      }
+    },
+    held: (key) => tails.has(key),
+  };
 }

@@ -20,12 +20,26 @@ export class UpstreamError extends HttpError {
   readonly failure: UpstreamFailure;
   /** The upstream's own status, when it answered. */
   readonly upstreamStatus: number | undefined;
-  constructor(upstream: string, failure: UpstreamFailure, message: string, options?: { cause?: unknown; upstreamStatus?: number }) {
+  /** The `error.code` of the upstream's JSON error body, when the service itself (not a proxy) answered. */
+  readonly upstreamCode: string | undefined;
+  /** Which service answered (`x-service`), when the answer carried it. */
+  readonly answeredBy: string | undefined;
+  /** True only when the connection was refused: the request never left, so the upstream did nothing. */
+  readonly neverSent: boolean;
+  constructor(
+    upstream: string,
+    failure: UpstreamFailure,
+    message: string,
+    options?: { cause?: unknown; upstreamStatus?: number; upstreamCode?: string; answeredBy?: string; neverSent?: boolean },
+  ) {
     super(FAILURE_STATUS[failure], failure, message, options);
     this.name = 'UpstreamError';
     this.upstream = upstream;
     this.failure = failure;
     this.upstreamStatus = options?.upstreamStatus;
+    this.upstreamCode = options?.upstreamCode;
+    this.answeredBy = options?.answeredBy;
+    this.neverSent = options?.neverSent ?? false;
   }
 }
 
@@ -111,10 +125,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     try {
       const res = await pool.request({ method: req.method, path: req.path, headers, body, signal });
       if (res.statusCode >= 500) {
-        await res.body.dump().catch(() => undefined);
+        const answeredBy = typeof res.headers['x-service'] === 'string' ? res.headers['x-service'] : undefined;
+        const upstreamCode = answeredBy ? errorCodeOf(await res.body.text().catch(() => '')) : (await res.body.dump().catch(() => undefined), undefined);
         // A 504 from the upstream (or its sidecar's route timeout) stays a timeout along the chain.
         const failure: UpstreamFailure = res.statusCode === 504 ? 'upstream_timeout' : 'upstream_error';
-        throw new UpstreamError(name, failure, `${name} answered ${res.statusCode}`, { upstreamStatus: res.statusCode });
+        throw new UpstreamError(name, failure, `${name} answered ${res.statusCode}`, { upstreamStatus: res.statusCode, upstreamCode, answeredBy });
       }
       const contentType = res.headers['content-type'];
       const isJson = typeof contentType === 'string' && contentType.includes('json');
@@ -141,7 +156,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           : failure === 'upstream_unavailable'
             ? `${name} is unavailable`
             : `${name} call failed`;
-      throw new UpstreamError(name, failure, message, { cause: error });
+      const err = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+      const neverSent = !signal.aborted && (err?.code ?? err?.cause?.code) === 'ECONNREFUSED';
+      throw new UpstreamError(name, failure, message, { cause: error, neverSent });
     }
   };
 
@@ -151,6 +168,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     request,
     close: () => pool.close(),
   };
+}
+
+/** `error.code` of a `{"error":{"code"}}` body, if it is one. */
+function errorCodeOf(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === 'string' && code.length <= 100 ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Throws upstream_error when an upstream answered with a body that is not what the contract says. */

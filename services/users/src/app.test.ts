@@ -23,6 +23,9 @@ test('GET /users/1 contains the reference body', async () => {
 test('GET /users lists; bad and unknown ids are 400 and 404', async () => {
   const list = (await (await app().request('/users')).json()) as { users: Array<{ name: string }> };
   assert.ok(list.users.some((u) => u.name === 'Alice'));
+  const page = (await (await app().request('/users?limit=1&cursor=c1')).json()) as { users: Array<{ name: string }>; next_cursor: string | null };
+  assert.deepEqual(page.users.map((u) => u.name), ['Bob']);
+  assert.equal(page.next_cursor, 'c2');
   assert.equal((await app().request('/users/abc')).status, 400);
   assert.equal((await app().request('/users/-1')).status, 400);
   const missing = await app().request('/users/999');

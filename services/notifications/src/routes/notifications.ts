@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { parseParam, readJson } from '../../../shared/src/guards.ts';
+import { readPage } from '../../../shared/src/pagination.ts';
 import type { ServiceEnv } from '../../../shared/src/service-app.ts';
 import type { Outbox } from '../outbox.ts';
 
@@ -23,6 +24,7 @@ export function createNotificationRoutes(deps: { outbox: Outbox }) {
     .get('/notifications', (c) => {
       const raw = c.req.query('order');
       const order = raw === undefined ? undefined : parseParam('order', raw, orderFilter);
-      return c.json({ notifications: outbox.list(order) });
+      const page = outbox.list(readPage(c), order);
+      return c.json({ notifications: page.items, next_cursor: page.nextCursor });
     });
 }

@@ -1,10 +1,14 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
-import { HttpError } from '../../../shared/src/errors.ts';
+import { readDeadline, deadlineExceeded } from '../../../shared/src/deadline.ts';
+import { errorResponse, HttpError } from '../../../shared/src/errors.ts';
 import { parseParam, readJson } from '../../../shared/src/guards.ts';
-import { createIdempotencyStore, fingerprintOf, REPLAYED_HEADER, requireIdempotencyKey } from '../../../shared/src/idempotency.ts';
+import { fingerprintOf, REPLAYED_HEADER, requireIdempotencyKey } from '../../../shared/src/idempotency.ts';
+import { readPage } from '../../../shared/src/pagination.ts';
 import type { ServiceEnv } from '../../../shared/src/service-app.ts';
-import type { Charge, Ledger } from '../ledger.ts';
+import { requireServiceToken } from '../../../shared/src/service-token.ts';
+import type { RandomSource } from '../../../shared/src/switches.ts';
+import type { Ledger } from '../ledger.ts';
 
 export const MAX_AMOUNT_CENTS = 100_000_000;
 
@@ -17,21 +21,39 @@ export const chargeRequestSchema = z.strictObject({
 
 const orderFilter = z.string().check(z.regex(/^[\w-]{1,64}$/, 'must be an order id'));
 
-export function createPaymentRoutes(deps: { ledger: Ledger }) {
+export interface PaymentRoutesDeps {
+  ledger: Ledger;
+  serviceToken: string;
+  /** Share (0–100) of successful answers replaced by a 503 after the charge is committed. */
+  failAfterChargePercent: () => number;
+  random?: RandomSource;
+  now?: () => number;
+}
+
+export function createPaymentRoutes(deps: PaymentRoutesDeps) {
   const { ledger } = deps;
-  const attempts = createIdempotencyStore<Charge>();
+  const random = deps.random ?? Math.random;
+  const now = deps.now ?? Date.now;
   return new Hono<ServiceEnv>()
-    .post('/payments', async (c) => {
+    .post('/payments', requireServiceToken(deps.serviceToken), async (c) => {
+      const deadline = readDeadline(c);
+      // Refuse late work before reading the body; the ledger checks again at commit time.
+      if (deadline !== undefined && now() >= deadline) throw deadlineExceeded();
       const key = requireIdempotencyKey(c);
       const request = await readJson(c, chargeRequestSchema);
-      const { value, replayed } = await attempts.run(key, fingerprintOf(request), async () => ledger.charge(request, key));
+      const { charge, replayed } = ledger.charge(request, key, fingerprintOf(request), deadline);
+      const share = deps.failAfterChargePercent();
+      if (share > 0 && random() * 100 < share) {
+        return errorResponse(c, 503, 'injected_failure', 'failing on purpose after the charge was recorded (FAIL_AFTER_CHARGE_PERCENT)');
+      }
       if (replayed) c.header(REPLAYED_HEADER, 'true');
-      return c.json(value, 201);
+      return c.json(charge, 201);
     })
     .get('/payments', (c) => {
       const raw = c.req.query('order');
       const order = raw === undefined ? undefined : parseParam('order', raw, orderFilter);
-      return c.json({ charges: ledger.list(order) });
+      const page = ledger.list(readPage(c), order);
+      return c.json({ charges: page.items, next_cursor: page.nextCursor });
     })
     .get('/payments/:id', (c) => {
       const charge = ledger.get(c.req.param('id'));

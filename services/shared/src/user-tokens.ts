@@ -1,0 +1,103 @@
+// Shopper authentication for the services: a bearer token issued by the users service, verified
+// with jose against users' JWKS (fetched once and cached; refetched for an unknown kid after a
+// cooldown). Only RS256 is accepted, with the configured issuer and audience, so alg=none, an HS256
+// token signed with the public key, expired tokens and foreign kids or iss/aud all fail.
+import type { Context, MiddlewareHandler } from 'hono';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { stringSetting } from './config.ts';
+import { HttpError } from './errors.ts';
+
+export interface Shopper {
+  id: number;
+  name: string;
+}
+
+export const userTokenSettings = {
+  jwtIssuer: stringSetting('JWT_ISSUER', 'shopmesh-users'),
+  jwtAudience: stringSetting('JWT_AUDIENCE', 'shopmesh'),
+};
+
+export interface UserTokenVerifier {
+  /** The shopper a token names, or an HttpError: 401 for any bad token, 503 when the keys cannot be fetched. */
+  verify(token: string): Promise<Shopper>;
+}
+
+export interface VerifierOptions {
+  issuer: string;
+  audience: string;
+  /** users' JWKS; tests pass a local key set. */
+  keys: JWTVerifyGetKey;
+  /** Allowed clock skew in seconds. */
+  clockToleranceSeconds?: number;
+  now?: () => number;
+}
+
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+/** The JWKS of the users service at `usersUrl`, cached for 10 minutes. */
+export function remoteUserKeys(usersUrl: string, timeoutMs: number): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(JWKS_PATH, usersUrl), { cacheMaxAge: 600_000, cooldownDuration: 30_000, timeoutDuration: timeoutMs });
+}
+
+const unauthorized = (message: string): HttpError => new HttpError(401, 'invalid_token', message);
+
+export function createUserTokenVerifier(options: VerifierOptions): UserTokenVerifier {
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, options.keys, {
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: ['RS256'],
+          requiredClaims: ['sub', 'exp', 'iat'],
+          clockTolerance: options.clockToleranceSeconds ?? 5,
+          ...(options.now ? { currentDate: new Date(options.now()) } : {}),
+        });
+        const id = Number(payload.sub);
+        if (!/^\d{1,9}$/.test(String(payload.sub)) || id <= 0) throw unauthorized('the token names no user');
+        return { id, name: typeof payload.name === 'string' ? payload.name : `user ${id}` };
+      } catch (error) {
+        if (error instanceof HttpError) throw error;
+        if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+          throw new HttpError(503, 'auth_unavailable', 'the signing keys could not be fetched from users', { cause: error });
+        }
+        if (error instanceof errors.JWTExpired) throw unauthorized('the token has expired');
+        throw unauthorized('the token is not valid');
+      }
+    },
+  };
+}
+
+/** The bearer token of the request, or undefined; 401 for an Authorization header that is not a bearer token. */
+export function bearerToken(c: Context): string | undefined {
+  const header = c.req.header('authorization');
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/.exec(header.trim());
+  if (!match) throw unauthorized('send the token as "Authorization: Bearer <token>"');
+  return match[1];
+}
+
+/** Sets `shopper` when a valid token came, leaves it undefined without one; a bad token is always 401. */
+export function readShopper(verifier: UserTokenVerifier): MiddlewareHandler {
+  return async (c, next) => {
+    const token = bearerToken(c);
+    // Kept untyped on the context so any service Env can carry it.
+    c.set('shopper' as never, (token === undefined ? undefined : await verifier.verify(token)) as never);
+    await next();
+  };
+}
+
+/** The shopper readShopper() found, if any. */
+export function shopperOf(c: Context): Shopper | undefined {
+  return (c.var as { shopper?: Shopper }).shopper;
+}
+
+/** The signed-in shopper, or 401 naming what is needed. */
+export function requireShopper(c: Context): Shopper {
+  const shopper = shopperOf(c);
+  if (!shopper) {
+    c.header('www-authenticate', 'Bearer realm="shopmesh"');
+    throw new HttpError(401, 'token_required', 'sign in: this route needs a token from the users service (POST /auth/token)');
+  }
+  return shopper;
+}
