@@ -45,6 +45,17 @@ export function humanizeLogLine(line: string, paint: (code: number, text: string
   return `${time} ${label}${entry.msg}${fields.length ? ` ${paint(90, fields.join(' '))}` : ''}`;
 }
 
+/** True for a line that is one JSON object: what --json-logs passes through untouched. */
+export function isJsonObjectLine(line: string): boolean {
+  if (!line.startsWith('{')) return false;
+  try {
+    const value: unknown = JSON.parse(line);
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
 export function createPrefixer(services: readonly string[], colour: boolean, options: { rawJson?: boolean } = {}): Prefixer {
   const width = Math.max(3, ...services.map((s) => s.length));
   const code = new Map(services.map((s, i) => [s, PALETTE[i % PALETTE.length]!]));

@@ -36,7 +36,8 @@ test('the plan starts every service leaf-first on the CONTRIBUTING dev ports, wi
   });
   assert.equal(byName.storefront!.env.ORDERS_URL, 'http://127.0.0.1:5003');
   assert.equal(byName.products!.env.USERS_URL, undefined, 'a leaf service gets no upstream URLs');
-  assert.deepEqual(byName.products!.args, ['--watch', '--watch-preserve-output', '--import', 'tsx', 'services/products/src/main.ts']);
+  assert.deepEqual(byName.products!.args, ['--import', 'tsx', '--import', './scripts/lib/dev/orphan-guard.ts', 'services/products/src/main.ts']);
+  assert.deepEqual(byName.products!.watch, ['services/products/src', 'services/shared/src'], 'a save in its own source or the shared code restarts it');
 });
 
 test('--port-base moves every port and URL; --only keeps upstream URLs on the moved dev ports', () => {
@@ -53,7 +54,8 @@ test('the dry-run text names every process, port and variable', () => {
   const text = formatDevPlan(buildDevPlan({ services: SERVICES, only: ['users', 'products'], inherited: {} }));
   assert.match(text, /would start 2 services/);
   assert.match(text, /users {2}http:\/\/127\.0\.0\.1:5001 {2}\(admin http:\/\/127\.0\.0\.1:5101\)/);
-  assert.match(text, /PORT=5002 ADMIN_PORT=5102 .*node --watch --watch-preserve-output --import tsx services\/products\/src\/main\.ts/);
+  assert.match(text, /PORT=5002 ADMIN_PORT=5102 .*node --import tsx --import \.\/scripts\/lib\/dev\/orphan-guard\.ts services\/products\/src\/main\.ts/);
+  assert.match(text, /watching services\/products\/src, services\/shared\/src/);
   assert.doesNotMatch(text, /orders/);
 });
 

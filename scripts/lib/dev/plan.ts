@@ -11,6 +11,10 @@ export const DEV_HOST = '127.0.0.1';
 /** Draining waits at most this long in dev, so a reload or Ctrl-C is quick even with an open browser tab. */
 export const DEV_SHUTDOWN_TIMEOUT_MS = '3000';
 
+/** Preloaded into every service: it stops the service when the runner is gone (see the file). */
+export const ORPHAN_GUARD = './scripts/lib/dev/orphan-guard.ts';
+const SHARED_SOURCE = 'services/shared/src';
+
 export interface DevProcess {
   service: string;
   port: number;
@@ -19,6 +23,8 @@ export interface DevProcess {
   adminUrl: string;
   command: string;
   args: string[];
+  /** Folders (repository-relative) whose source files restart this service when saved. */
+  watch: string[];
   /** Variables set for this process on top of the inherited environment. */
   env: Record<string, string>;
 }
@@ -80,8 +86,10 @@ export function buildDevPlan(options: DevPlanOptions): DevProcess[] {
       url: `http://${DEV_HOST}:${port}`,
       adminUrl: `http://${DEV_HOST}:${adminPort}`,
       command: options.nodePath ?? 'node',
-      // node's own watcher restarts on a save of any file the service imports: its src and services/shared.
-      args: ['--watch', '--watch-preserve-output', '--import', 'tsx', path.posix.join('services', name, 'src', 'main.ts')],
+      // No `node --watch`: on Linux it watches each file's inode, so a file replaced by rename (an
+      // editor's atomic save, git checkout) never restarts it again. The runner watches folders.
+      args: ['--import', 'tsx', '--import', ORPHAN_GUARD, path.posix.join('services', name, 'src', 'main.ts')],
+      watch: [path.posix.join('services', name, 'src'), SHARED_SOURCE],
       env,
     };
   });
@@ -89,9 +97,9 @@ export function buildDevPlan(options: DevPlanOptions): DevProcess[] {
 
 /** The plan as printed by --dry-run. */
 export function formatDevPlan(plan: readonly DevProcess[]): string {
-  const lines = [`npm run dev would start ${plan.length} service${plan.length === 1 ? '' : 's'} (leaf services first), each under node's file watcher:`, ''];
+  const lines = [`npm run dev would start ${plan.length} service${plan.length === 1 ? '' : 's'} (leaf services first), each restarted when a source file under its folders is saved:`, ''];
   for (const p of plan) {
-    lines.push(`${p.service}  ${p.url}  (admin ${p.adminUrl})`);
+    lines.push(`${p.service}  ${p.url}  (admin ${p.adminUrl})  watching ${p.watch.join(', ')}`);
     lines.push(`  $ ${Object.entries(p.env).map(([k, v]) => `${k}=${v}`).join(' ')} ${formatCommand(p.command, p.args)}`);
   }
   return `${lines.join('\n')}\n`;
