@@ -1,10 +1,17 @@
 // Test support: stub docker, k3d, kind, helm, kubectl and microk8s executables that record every call
 // and keep a little state (clusters, registries, containers, releases, CRDs) in a temp dir, so the
 // whole up/down flow runs here without Docker. Not used by the scripts themselves.
+// Before it answers, a stub for a tool that `npm run tools` provides (helm, kubectl, kind, k3d) has the
+// real tool judge the same command line against dead endpoints (real-cli.ts): a command the real
+// tool would refuse fails the call, and so the test. The stubs only model state and answers.
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pinnedVersion, type ToolName } from '../../scripts/lib/tools/index.ts';
+import { repoRoot } from '../../scripts/lib/versions.ts';
+
+const REAL_CLI_MODULE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'real-cli.ts');
 
 export const STUBBED = ['docker', 'k3d', 'kind', 'helm', 'kubectl', 'microk8s'] as const;
 
@@ -27,6 +34,8 @@ export interface StubState {
   deployments?: string[];
   microk8s?: { running: boolean; addons: string[] };
   dockerDown?: boolean;
+  /** Docker without the buildx plugin (no BuildKit). */
+  noBuildx?: boolean;
   memTotal?: number;
 }
 
@@ -46,6 +55,14 @@ fs.appendFileSync(path.join(dir, 'calls.log'), JSON.stringify({ tool, args, ...(
 const out = (s) => process.stdout.write(s);
 const save = () => fs.writeFileSync(statePath, JSON.stringify(state, null, 2));
 const fail = (msg, code = 1) => { process.stderr.write(msg + '\n'); process.exit(code); };
+if (process.env.STUB_REAL_CLI && ['helm', 'kubectl', 'kind', 'k3d'].includes(tool)) {
+  const { judgeWithRealTool } = await import(process.env.STUB_REAL_CLI);
+  const verdict = judgeWithRealTool(process.env.STUB_REAL_BIN, tool, args, { stdin, workDir: path.join(dir, 'real-cli'), cwd: process.cwd() });
+  if (!verdict.accepted) {
+    fs.appendFileSync(path.join(dir, 'refused.log'), JSON.stringify({ tool, args, reason: verdict.reason }) + '\n');
+    fail('refused by the real ' + tool + ': ' + verdict.reason, 2);
+  }
+}
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const has = (...words) => words.every((w) => args.includes(w));
 
@@ -53,6 +70,7 @@ switch (tool) {
   case 'docker': {
     if (args[0] === 'info') { if (state.dockerDown) fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'); out(JSON.stringify({ ServerVersion: '29.0.0', MemTotal: state.memTotal ?? 8 * 1024 ** 3, NCPU: 4 })); break; }
     if (args[0] === 'version') { if (state.dockerDown) fail('Cannot connect to the Docker daemon'); out('29.0.0'); break; }
+    if (args[0] === 'buildx' && args[1] === 'version') { if (state.noBuildx) fail("docker: 'buildx' is not a docker command.\nSee 'docker --help'"); out('github.com/docker/buildx v0.30.1 2c6bc4ae0\n'); break; }
     if (args[0] === 'inspect') { const c = state.containers[args.at(-1)]; if (!c) fail('Error: No such object: ' + args.at(-1)); const f = opt('-f'); out(f.includes('Networks.kind') ? (c.networks.includes('kind') ? '{"NetworkID":"n1"}' : 'null') : String(c.running)); break; }
     if (args[0] === 'run') { state.containers[opt('--name')] = { running: true, networks: [opt('--network') ?? 'bridge'] }; out('c0ffee\n'); save(); break; }
     if (args[0] === 'start') { state.containers[args[1]].running = true; save(); break; }
@@ -136,7 +154,11 @@ export class StubBin {
   readonly dir: string;
   readonly stateDir: string;
 
-  constructor(initial: StubState = {}, kustomizeOutput = '') {
+  /**
+   * @param realTools the real tools' folder whose CLIs judge every call (default: the repository's
+   *   .bin/, provided by `npm run tools`); null only for a test of the stubs themselves.
+   */
+  constructor(initial: StubState = {}, kustomizeOutput = '', readonly realTools: string | null = path.join(repoRoot, '.bin')) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'stub-bin-'));
     this.stateDir = mkdtempSync(path.join(os.tmpdir(), 'stub-state-'));
     // One script per tool, each knowing its name; the executable wrapper runs it with this Node.
@@ -159,7 +181,15 @@ export class StubBin {
       STUB_STATE: this.stateDir,
       STUB_VERSIONS: JSON.stringify(versions),
       STUB_KUSTOMIZE: path.join(this.stateDir, 'kustomize.yaml'),
+      ...(this.realTools && process.env.SHOPMESH_STUBS_JUDGE ? { STUB_REAL_CLI: REAL_CLI_MODULE, STUB_REAL_BIN: this.realTools } : {}),
     };
+  }
+
+  /** The calls the real tools refused (each also failed, with the reason on stderr). */
+  refused(): Array<StubCall & { reason: string }> {
+    const file = path.join(this.stateDir, 'refused.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as StubCall & { reason: string });
   }
 
   /** Applies env() to this process (in-process script runs); returns a restore function. */

@@ -1,11 +1,13 @@
-// The checks `doctor` prints and `up` runs first: Docker daemon, free host ports, memory, inotify
-// limits on Linux, tool versions. Each problem carries the exact command or setting that fixes it.
+// The checks `doctor` prints and `up` runs first: Docker daemon and BuildKit, microk8s where it is the
+// provider, free host ports, memory, inotify limits on Linux, tool versions. Each problem carries the
+// exact command or setting that fixes it.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type { Runner } from '../plan.ts';
 import type { ClusterProvider, ToolPaths } from '../providers/types.ts';
-import { currentPlatform, loadPins, pinnedVersion, reportedVersion, type ToolName } from '../tools/index.ts';
+import { findGo, GO_TOOLS } from '../tools/gobuild.ts';
+import { currentPlatform, loadPins, pinnedVersion, releaseAsset, reportedVersion, type ToolName } from '../tools/index.ts';
 import { repoRoot } from '../versions.ts';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -72,28 +74,61 @@ export async function dockerInfo(runner: Runner): Promise<{ info?: DockerInfo; e
   }
 }
 
+/** BuildKit (the buildx plugin): the Dockerfile's `RUN --mount` needs it. */
+export async function buildxVersion(runner: Runner): Promise<string | undefined> {
+  const r = await runner.query('docker', ['buildx', 'version'], { timeoutMs: 20_000 }).catch(() => undefined);
+  if (!r || r.code !== 0) return undefined;
+  return /v\d+\.\d+\.\d+\S*/.exec(r.stdout)?.[0] ?? r.stdout.trim().split('\n')[0];
+}
+
 export async function runPreflight(runner: Runner, provider: ClusterProvider, tools: ToolPaths, deps: PreflightDeps = {}): Promise<Check[]> {
   const checks: Check[] = [];
   const platform = deps.platform ?? process.platform;
+  // On microk8s the cluster runs on the host; Docker only builds the images.
+  const dockerRole = provider.name === 'microk8s' ? 'to build the images' : 'for the cluster and to build the images';
+
+  if (provider.name === 'microk8s') {
+    const status = await runner.query('microk8s', ['status', '--format', 'yaml'], { timeoutMs: 60_000 }).catch(() => undefined);
+    checks.push(
+      status && status.code !== 127
+        ? { name: 'microk8s', ok: true, severity: 'error', message: `microk8s is installed (${status.code === 0 ? 'running' : 'not running: up starts it'}); images go to its registry addon at localhost:32000` }
+        : { name: 'microk8s', ok: false, severity: 'error', message: 'microk8s is not installed; the microk8s provider runs the sandbox on it', fix: 'sudo snap install microk8s --classic --channel=1.35/stable && sudo usermod -a -G microk8s $USER (then log in again), or use the default provider: npm run up' },
+    );
+  }
 
   const docker = await dockerInfo(runner);
   checks.push(
     docker.info
-      ? { name: 'docker', ok: true, severity: 'error', message: `Docker daemon ${docker.info.ServerVersion} is reachable` }
+      ? { name: 'docker', ok: true, severity: 'error', message: `Docker daemon ${docker.info.ServerVersion} is reachable (needed ${dockerRole})` }
       : {
           name: 'docker',
           ok: false,
           severity: 'error',
-          message: `Docker daemon is not reachable: ${docker.error}`,
+          message: `Docker daemon is not reachable (needed ${dockerRole}): ${docker.error}`,
           fix:
             platform === 'darwin'
               ? 'start Docker Desktop (or `colima start --memory 6`), then run this again'
               : 'start it: `sudo systemctl start docker`; to use it without sudo: `sudo usermod -aG docker $USER` and log in again',
         },
   );
+  if (docker.info) {
+    const buildx = await buildxVersion(runner);
+    checks.push(
+      buildx
+        ? { name: 'buildkit', ok: true, severity: 'error', message: `BuildKit (docker buildx ${buildx}) builds the images` }
+        : {
+            name: 'buildkit',
+            ok: false,
+            severity: 'error',
+            message: 'docker buildx is missing: the Dockerfile uses `RUN --mount`, which only BuildKit builds',
+            fix: platform === 'darwin' ? 'update Docker Desktop (it ships buildx), or `brew install docker-buildx` for Colima' : "install the buildx plugin: `sudo apt-get install docker-buildx-plugin` (Docker's apt repository) or `sudo apt-get install docker-buildx` (Debian/Ubuntu's)",
+          },
+    );
+  }
 
-  const memory = docker.info?.MemTotal ?? (deps.hostMemoryBytes ?? os.totalmem)();
-  const where = docker.info?.MemTotal ? 'Docker has' : 'this machine has';
+  const onHost = provider.name === 'microk8s' || !docker.info?.MemTotal;
+  const memory = onHost ? (deps.hostMemoryBytes ?? os.totalmem)() : docker.info!.MemTotal!;
+  const where = onHost ? 'this machine has' : 'Docker has';
   const gib = (memory / GiB).toFixed(1);
   if (memory < MIN_MEMORY_BYTES) {
     checks.push({ name: 'memory', ok: false, severity: 'error', message: `too little memory: ${where} ${gib} GiB; the sandbox needs at least 4 GiB (6 GiB recommended)`, fix: 'give Docker at least 6 GiB: Docker Desktop → Settings → Resources → Memory (or `colima start --memory 6`), or close other programs' });
@@ -131,7 +166,8 @@ export async function runPreflight(runner: Runner, provider: ClusterProvider, to
           name: `inotify ${name}`,
           ok: false,
           severity: 'warning',
-          message: `fs.inotify.${name} is ${value}; clusters in Docker and Tilt need ${min}`,
+          // Every node's kubelet and containerd, and Tilt's and tsx's file watchers, share this kernel's limit.
+          message: `fs.inotify.${name} is ${value}; the cluster's kubelet and containerd${provider.name === 'microk8s' ? '' : ' (inside the node containers, which share this kernel)'} and the file watchers of Tilt and live reload need ${min}`,
           fix: `sudo sysctl fs.inotify.${name}=${min} && echo 'fs.inotify.${name} = ${min}' | sudo tee -a /etc/sysctl.d/99-shopmesh.conf`,
         });
       } else if (Number.isFinite(value)) {
@@ -154,6 +190,7 @@ export async function runPreflight(runner: Runner, provider: ClusterProvider, to
   } catch {
     key = undefined;
   }
+  const go = await findGo(runner);
   for (const tool of needed) {
     const wanted = pinnedVersion(tool);
     const local = path.join(repoRoot, '.bin', tool);
@@ -164,13 +201,15 @@ export async function runPreflight(runner: Runner, provider: ClusterProvider, to
       checks.push({ name: tool, ok: true, severity: 'warning', message: `${tool} ${wanted} ${same(localVersion) ? 'in .bin/' : 'on PATH'}` });
     } else if (key && pins[tool]?.sha256[key]) {
       checks.push({ name: tool, ok: true, severity: 'warning', message: `${tool} ${pathVersion ? `on PATH is ${pathVersion}` : 'is not on PATH'}; up downloads ${wanted} into .bin/ (sha256-pinned)` });
+    } else if (go && GO_TOOLS.some((t) => t.name === tool)) {
+      checks.push({ name: tool, ok: true, severity: 'warning', message: `${tool} ${wanted}: no pinned download for ${key}; up builds it from its Go module with ${go.goVersion} (a few minutes, once)` });
     } else {
       checks.push({
         name: tool,
         ok: false,
         severity: 'error',
-        message: `${tool} ${wanted} is needed and there is no pinned sha256 to download it for ${key ?? `${process.platform}/${process.arch}`}`,
-        fix: `install ${tool} ${wanted} yourself so it is on PATH, or add its checksum to scripts/lib/tools/checksums.yaml`,
+        message: `${tool} ${wanted} is needed and there is no pinned sha256 to download it for ${key ?? `${process.platform}/${process.arch}`}${key && !releaseAsset(tool, currentPlatform(), wanted) ? ' (it has no release download)' : ''}, nor Go >= 1.26 to build it`,
+        fix: `install ${tool} ${wanted} yourself so it is on PATH, or install Go 1.26+ and run \`npm run tools\``,
       });
     }
   }
