@@ -146,6 +146,8 @@ test('k6 comes from the Grafana action at the version pinned in versions.yaml, n
   const steps = scenariosJob().steps ?? [];
   const setup = steps.find((s) => s.uses?.startsWith('grafana/setup-k6-action@'));
   assert.ok(setup, 'grafana/setup-k6-action is used');
+  // v1.0.0 runs on Node 20, which GitHub Actions retires; the v1.2 line runs on Node 24.
+  assert.match(setup.uses!, /@v1\.([2-9]|\d{2,})\.\d+$/);
   const reader = steps.find((s) => s.id && setup.with?.['k6-version'] === `\${{ steps.${s.id}.outputs.k6 }}`);
   assert.ok(reader, 'k6-version is the output of an earlier step');
   assert.match(reader.run ?? '', /version\('tools\.k6'\)/);
@@ -179,6 +181,12 @@ test('ci runs the README test command on Node from .nvmrc with the npm cache, wi
   const browser = stepRunning(steps, /\/usr\/bin\/chromium --version/);
   const install = stepRunning(steps, /^npm ci\b/m);
   const testStep = stepRunning(steps, /^npm test$/m);
-  assert.ok(browser && install && testStep);
+  const tools = stepRunning(steps, /^npm run tools$/m);
+  const go = steps.find((s) => s.uses?.startsWith('actions/setup-go@'));
+  assert.ok(browser && install && testStep && tools && go);
   assert.ok(steps.indexOf(node!) < steps.indexOf(install!) && steps.indexOf(browser!) < steps.indexOf(testStep!) && steps.indexOf(install!) < steps.indexOf(testStep!));
+  // The real tools are built from tools/*/go.mod with a cached Go, before the tests that run them.
+  assert.ok(steps.indexOf(go!) < steps.indexOf(tools!) && steps.indexOf(tools!) < steps.indexOf(testStep!));
+  assert.equal(go!.with?.['cache-dependency-path'], 'tools/*/go.sum');
+  assert.match(String(go!.with?.['go-version']), /^1\.(2[6-9]|[3-9]\d)$/);
 });
