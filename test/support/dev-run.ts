@@ -140,7 +140,7 @@ export function startDev(options: DevRunOptions, t: { after: (fn: () => unknown)
         }
       }
     }
-    if (child.exitCode === null && child.signalCode === null) await Promise.race([exited, sleep(5_000)]);
+    if (child.exitCode === null && child.signalCode === null) await Promise.race([exited, sleep(5_000, undefined, { ref: false })]);
   });
   return { child, stdout: () => stdout, stderr: () => stderr, output: () => both, exited, tree };
 }

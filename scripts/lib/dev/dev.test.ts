@@ -21,6 +21,8 @@ async function freeBlock(offsets: number[]): Promise<number> {
 interface Dev {
   child: ChildProcess;
   output: () => string;
+  stdout: () => string;
+  stderr: () => string;
   exited: Promise<number | null>;
 }
 
@@ -32,8 +34,10 @@ function runDev(args: string[], t: { after: (fn: () => unknown) => void }): Dev 
     detached: true,
   });
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => ((output += c.toString()), (stdout += c.toString())));
+  child.stderr!.on('data', (c: Buffer) => ((output += c.toString()), (stderr += c.toString())));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -45,7 +49,7 @@ function runDev(args: string[], t: { after: (fn: () => unknown) => void }): Dev 
       await exited;
     }
   });
-  return { child, output: () => output, exited };
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 async function waitFor(dev: Dev, pattern: RegExp, timeoutMs: number): Promise<void> {
@@ -91,7 +95,7 @@ test('npm run dev starts the chosen services on the moved ports, serves them, an
   assert.ok(servicePids.length >= 2, 'the service processes carry their PORT');
 
   process.kill(dev.child.pid!, 'SIGINT');
-  const code = await Promise.race([dev.exited, sleep(30_000).then(() => 'timeout' as const)]);
+  const code = await Promise.race([dev.exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout' as const)]);
   assert.equal(code, 0, `npm run dev exited with ${code}:\n${dev.output()}`);
   assert.match(dev.output(), /every service has stopped/);
   for (const pid of servicePids) {
@@ -112,12 +116,42 @@ test('npm run dev refuses a busy port by number and service, and starts nothing'
   await new Promise<void>((resolve) => blocker.listen(base + 2, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
   const dev = runDev(['--only', 'products', '--port-base', String(base)], t);
-  const code = await Promise.race([dev.exited, sleep(30_000).then(() => 'timeout' as const)]);
+  const code = await Promise.race([dev.exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout' as const)]);
   assert.equal(code, 1, dev.output());
   assert.match(dev.output(), new RegExp(`port ${base + 2} \\(products HTTP\\) is already in use on 127\\.0\\.0\\.1`));
   assert.match(dev.output(), /nothing was started/);
   assert.doesNotMatch(dev.output(), /listening/);
   assert.equal(await probePort(base + 102, '127.0.0.1'), null, 'the admin port was not taken either');
+});
+
+test('npm run dev refuses a port base that puts a port on one browsers block, and names it', async (t) => {
+  const dev = runDev(['--port-base', '6000', '--dry-run'], t);
+  assert.equal(await dev.exited, 1, dev.output());
+  assert.match(dev.output(), /port 6000 \(storefront HTTP\) is one browsers refuse to open \(x11; Chrome shows ERR_UNSAFE_PORT\)/);
+  assert.match(dev.output(), /--port-base 6100/);
+});
+
+test('npm run dev -- --json-logs: stdout is only the services\' JSON lines, unprefixed, as jq reads them', async (t) => {
+  const base = await freeBlock([1, 101]);
+  const dev = runDev(['--json-logs', '--only', 'users', '--port-base', String(base)], t);
+  await waitFor(dev, /all services are listening/, 60_000);
+  const user = await fetch(`http://127.0.0.1:${base + 1}/users/1`, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(user.status, 200);
+  process.kill(dev.child.pid!, 'SIGINT');
+  assert.equal(await Promise.race([dev.exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout' as const)]), 0, dev.output());
+  const lines = dev.stdout().split('\n').filter(Boolean);
+  const entries = lines.map((line) => {
+    assert.doesNotThrow(() => JSON.parse(line), `not a JSON line: ${line}`);
+    return JSON.parse(line) as { service?: string; msg?: string; path?: string };
+  });
+  assert.ok(entries.every((e) => e.service === 'users'), 'each line names its service');
+  assert.deepEqual(
+    ['listening', 'request', 'draining', 'stopped'].map((msg) => entries.some((e) => e.msg === msg)),
+    [true, true, true, true],
+    `the start, the request, the drain and the stop are all there:\n${dev.stdout()}`,
+  );
+  assert.match(dev.stderr(), /dev +\| all services are listening/, "the runner's own lines go to stderr");
+  assert.doesNotMatch(dev.stdout(), /^dev +\|/m);
 });
 
 test('npm run dev -- --dry-run prints the plan and starts nothing', async (t) => {
