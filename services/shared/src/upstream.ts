@@ -26,11 +26,13 @@ export class UpstreamError extends HttpError {
   readonly answeredBy: string | undefined;
   /** True only when the connection was refused: the request never left, so the upstream did nothing. */
   readonly neverSent: boolean;
+  /** The identity headers (`x-service-version`, `x-pod`) of a failing answer, when it carried them. */
+  readonly served: { version: string; pod: string } | undefined;
   constructor(
     upstream: string,
     failure: UpstreamFailure,
     message: string,
-    options?: { cause?: unknown; upstreamStatus?: number; upstreamCode?: string; answeredBy?: string; neverSent?: boolean },
+    options?: { cause?: unknown; upstreamStatus?: number; upstreamCode?: string; answeredBy?: string; neverSent?: boolean; served?: { version: string; pod: string } },
   ) {
     super(FAILURE_STATUS[failure], failure, message, options);
     this.name = 'UpstreamError';
@@ -40,6 +42,7 @@ export class UpstreamError extends HttpError {
     this.upstreamCode = options?.upstreamCode;
     this.answeredBy = options?.answeredBy;
     this.neverSent = options?.neverSent ?? false;
+    this.served = options?.served;
   }
 }
 
@@ -126,10 +129,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const res = await pool.request({ method: req.method, path: req.path, headers, body, signal });
       if (res.statusCode >= 500) {
         const answeredBy = typeof res.headers['x-service'] === 'string' ? res.headers['x-service'] : undefined;
+        const version = res.headers['x-service-version'];
+        const pod = res.headers['x-pod'];
+        const served = typeof version === 'string' || typeof pod === 'string' ? { version: typeof version === 'string' ? version : '', pod: typeof pod === 'string' ? pod : '' } : undefined;
         const upstreamCode = answeredBy ? errorCodeOf(await res.body.text().catch(() => '')) : (await res.body.dump().catch(() => undefined), undefined);
         // A 504 from the upstream (or its sidecar's route timeout) stays a timeout along the chain.
         const failure: UpstreamFailure = res.statusCode === 504 ? 'upstream_timeout' : 'upstream_error';
-        throw new UpstreamError(name, failure, `${name} answered ${res.statusCode}`, { upstreamStatus: res.statusCode, upstreamCode, answeredBy });
+        throw new UpstreamError(name, failure, `${name} answered ${res.statusCode}`, { upstreamStatus: res.statusCode, upstreamCode, answeredBy, served });
       }
       const contentType = res.headers['content-type'];
       const isJson = typeof contentType === 'string' && contentType.includes('json');

@@ -11,6 +11,7 @@ import type { StorefrontDeps } from '../app.ts';
 import { displayName } from '../failures.ts';
 import { forwardHeaders, readCart } from '../request.ts';
 import type { ServedBy } from '../served.ts';
+import { cookieOptions, readSession } from '../session.ts';
 import { CartPage, type CartRow, type Notice } from '../views/pages.tsx';
 import { renderPage } from '../views/render.tsx';
 import { readForm } from './form.ts';
@@ -21,11 +22,11 @@ const addSchema = z.object({
 });
 const removeSchema = z.object({ productId: productIdSchema });
 
-const COOKIE_OPTIONS = { path: '/', httpOnly: true, sameSite: 'Lax', maxAge: 7 * 24 * 3600 } as const;
+const CART_MAX_AGE_SECONDS = 7 * 24 * 3600;
 
 export function writeCart(c: Context, cart: Cart): void {
   if (cart.length === 0) deleteCookie(c, CART_COOKIE, { path: '/' });
-  else setCookie(c, CART_COOKIE, encodeCart(cart), COOKIE_OPTIONS);
+  else setCookie(c, CART_COOKIE, encodeCart(cart), cookieOptions(c, CART_MAX_AGE_SECONDS));
 }
 
 export interface CartPageState {
@@ -42,31 +43,20 @@ export async function renderCartPage(c: Context, deps: StorefrontDeps, cart: Car
   const missing = new Set<string>();
   const noAnswer = (service: string): ServedBy => ({ service, version: '', pod: '' });
 
-  const [rows, shopperName] = await Promise.all([
-    Promise.all(
-      cart.map(async (line): Promise<CartRow> => {
-        try {
-          const answer = await deps.products.get(line.productId, headers);
-          served.push(answer.served);
-          return { ...line, product: answer.data ?? undefined };
-        } catch {
-          served.push(noAnswer('products'));
-          missing.add('products');
-          return { ...line, product: undefined };
-        }
-      }),
-    ),
-    deps.users.get(deps.shopperId, headers).then(
-      (answer) => {
+  const rows = await Promise.all(
+    cart.map(async (line): Promise<CartRow> => {
+      try {
+        const answer = await deps.products.get(line.productId, headers);
         served.push(answer.served);
-        return answer.data?.name ?? `shopper #${deps.shopperId}`;
-      },
-      () => {
-        served.push(noAnswer('users'));
-        return `shopper #${deps.shopperId}`;
-      },
-    ),
-  ]);
+        return { ...line, product: answer.data ?? undefined };
+      } catch {
+        served.push(noAnswer('products'));
+        missing.add('products');
+        return { ...line, product: undefined };
+      }
+    }),
+  );
+  const shopperName = readSession(c)?.name;
   const notice: Notice | undefined =
     state.notice ?? (missing.size > 0 ? { kind: 'error', text: `${[...missing].map(displayName).join(', ')} did not answer; some names and prices are missing.` } : undefined);
   return renderPage(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { UpstreamError } from '../../../shared/src/upstream.ts';
 import vm from 'node:vm';
 import { answer, failing, fakeShop, html } from '../fake-upstreams.ts';
 
@@ -50,6 +51,15 @@ describe('GET /mesh/sample', () => {
     products.handler = failing('products', 'upstream_unavailable');
     const down = (await (await app.request('/mesh/sample')).json()) as Record<string, unknown>;
     assert.equal(down.status, 503);
+  });
+
+  it('attributes a failed answer to the version and pod that sent it, when it carried them', async () => {
+    const { app, products } = fakeShop();
+    products.handler = () => {
+      throw new UpstreamError('products', 'upstream_error', 'products answered 503', { upstreamStatus: 503, answeredBy: 'products', served: { version: 'v2', pod: 'products-v2-failing' } });
+    };
+    const sample = (await (await app.request('/mesh/sample')).json()) as Record<string, unknown>;
+    assert.deepEqual({ version: sample.version, pod: sample.pod, status: sample.status }, { version: 'v2', pod: 'products-v2-failing', status: 503 });
   });
 });
 

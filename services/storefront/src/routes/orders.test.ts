@@ -14,7 +14,7 @@ describe('GET /orders/:id', () => {
     assert.match(page, /<h1>Order #5001<\/h1>/);
     assert.match(page, /class="order-user">Alice</);
     assert.match(page, /class="order-product">Laptop</);
-    assert.match(page, /\$1,998\.00/);
+    assert.match(page, /€1,998\.00/);
     assert.match(page, /data-service="orders" data-version="v2" data-pod="orders-v2-x"/);
     assert.doesNotMatch(page, /Thank you/);
   });

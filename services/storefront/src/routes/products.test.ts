@@ -12,7 +12,7 @@ describe('GET /', () => {
     assert.match(page, /<a href="\/products\/101">Laptop<\/a>/);
     assert.match(page, /<a href="\/products\/102">Phone<\/a>/);
     assert.match(page, /data-service="products" data-version="v1" data-pod="products-v1-abc12"/);
-    assert.match(page, /\$999\.00/);
+    assert.match(page, /€999\.00/);
   });
 
   it('shows what v2 adds: a rating and a sale price', async () => {
@@ -20,7 +20,7 @@ describe('GET /', () => {
     products.handler = productsHandler('v2');
     const page = await (await app.request('/', html)).text();
     assert.match(page, /data-version="v2"/);
-    assert.match(page, /<s>\$999\.00<\/s><span class="sale">\$899\.00<\/span>/);
+    assert.match(page, /<s>€999\.00<\/s><span class="sale">€899\.00<\/span>/);
     assert.match(page, /class="rating"/);
   });
 

@@ -2,10 +2,11 @@
 // fields (rating, sale price) that the pages show when present.
 import * as z from 'zod/mini';
 import type { ForwardHeaders } from '../../../shared/src/propagation.ts';
-import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstream.ts';
+import { unexpectedAnswer, UpstreamError, type UpstreamClient } from '../../../shared/src/upstream.ts';
 import { servedBy, type ServedBy } from '../served.ts';
 
 // The products contract prices in cents (priceCents, and salePriceCents on v2); the pages show units.
+// The shop has one currency: any other (or none) breaks the contract and is a 502 page.
 const productSchema = z.pipe(
   z.looseObject({
     id: z.pipe(z.union([z.number().check(z.int()), z.string()]), z.transform(String)),
@@ -13,13 +14,15 @@ const productSchema = z.pipe(
     priceCents: z.number().check(z.int(), z.nonnegative()),
     salePriceCents: z.optional(z.number().check(z.int(), z.nonnegative())),
     description: z.optional(z.string()),
-    currency: z.optional(z.string()),
+    currency: z.literal('EUR'),
     rating: z.optional(z.number()),
   }),
   z.transform(({ priceCents, salePriceCents, ...rest }) => ({
     ...rest,
     price: priceCents / 100,
     ...(salePriceCents !== undefined ? { salePrice: salePriceCents / 100 } : {}),
+    /** What one unit costs the shopper: the sale price when lower; sent to orders as the confirmed quote. */
+    unitPriceCents: salePriceCents !== undefined && salePriceCents < priceCents ? salePriceCents : priceCents,
   })),
 );
 const listSchema = z.union([
@@ -73,7 +76,9 @@ export function productsApi(client: UpstreamClient): ProductsApi {
         return { version: served.version, pod: served.pod, status: res.status, ms: performance.now() - started };
       } catch (error) {
         const status = (error as { upstreamStatus?: number; status?: number }).upstreamStatus ?? (error as { status?: number }).status ?? 0;
-        return { version: '', pod: '', status, ms: performance.now() - started };
+        // A failing answer that carried the identity headers is attributed to the pod that sent it.
+        const served = error instanceof UpstreamError ? error.served : undefined;
+        return { version: served?.version ?? '', pod: served?.pod ?? '', status, ms: performance.now() - started };
       }
     },
   };

@@ -1,5 +1,5 @@
-// Every call the storefront makes to users: the shopper's name for the pages, and a token that
-// checkout presents to orders (the jwt scenario requires one on the orders routes).
+// Every call the storefront makes to users: a shopper's name for the pages, and signing in, which
+// exchanges a seeded username for the token the storefront then presents to orders.
 import * as z from 'zod/mini';
 import type { ForwardHeaders } from '../../../shared/src/propagation.ts';
 import { unexpectedAnswer, type UpstreamClient } from '../../../shared/src/upstream.ts';
@@ -11,14 +11,20 @@ const userSchema = z.looseObject({
   username: z.optional(z.string()),
   name: z.string(),
 });
-const tokenSchema = z.looseObject({ access_token: z.string().check(z.minLength(1)) });
+const tokenSchema = z.looseObject({ access_token: z.string().check(z.minLength(1), z.maxLength(4096)), expires_in: z.optional(z.number().check(z.int(), z.positive())) });
 
 export type User = z.infer<typeof userSchema>;
+
+export interface SignedIn {
+  token: string;
+  expiresInSeconds: number;
+}
 
 export interface UsersApi {
   /** `data` is null when users does not know the id. */
   get(id: string, headers: ForwardHeaders): Promise<Answer<User | null>>;
-  token(userId: string, headers: ForwardHeaders): Promise<Answer<string>>;
+  /** A token for a seeded username; `data` is null when users does not know the name. */
+  signIn(username: string, headers: ForwardHeaders): Promise<Answer<SignedIn | null>>;
 }
 
 export function usersApi(client: UpstreamClient): UsersApi {
@@ -31,14 +37,13 @@ export function usersApi(client: UpstreamClient): UsersApi {
       if (!parsed?.success) throw unexpectedAnswer(client.name, res.status, 'no user');
       return { data: parsed.data, served };
     },
-    // The sandbox identity provider issues a token for a seeded username, so look the shopper up first.
-    async token(userId, headers) {
-      const { data: user } = await this.get(userId, headers);
-      if (!user?.username) throw unexpectedAnswer(client.name, 200, `no username for user ${userId}`);
-      const res = await client.request({ method: 'POST', path: '/auth/token', headers, json: { username: user.username } });
-      const parsed = res.status === 200 || res.status === 201 ? tokenSchema.safeParse(res.body) : undefined;
+    async signIn(username, headers) {
+      const res = await client.request({ method: 'POST', path: '/auth/token', headers, json: { username } });
+      const served = servedBy(client.name, res.headers);
+      if (res.status === 401 || res.status === 400) return { data: null, served };
+      const parsed = res.status === 200 ? tokenSchema.safeParse(res.body) : undefined;
       if (!parsed?.success) throw unexpectedAnswer(client.name, res.status, 'no token');
-      return { data: parsed.data.access_token, served: servedBy(client.name, res.headers) };
+      return { data: { token: parsed.data.access_token, expiresInSeconds: parsed.data.expires_in ?? 3600 }, served };
     },
   };
 }

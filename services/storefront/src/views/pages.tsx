@@ -1,6 +1,6 @@
 // The shop's pages as plain components: data in, markup out. Routes fetch, these render.
 import type { Cart } from '../cart.ts';
-import type { Order } from '../upstream/orders.ts';
+import type { Order, OrderSummary } from '../upstream/orders.ts';
 import type { Product } from '../upstream/products.ts';
 
 export interface Notice {
@@ -17,8 +17,9 @@ export function NoticeBox({ notice }: { notice?: Notice | undefined }) {
   );
 }
 
-export function money(amount: number, currency = 'USD'): string {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(amount);
+/** The shop has one currency, EUR; amounts are in euros (the services' cents / 100). */
+export function money(amount: number): string {
+  return new Intl.NumberFormat('en-IE', { style: 'currency', currency: 'EUR' }).format(amount);
 }
 
 export function Price({ product }: { product: Product }) {
@@ -27,11 +28,11 @@ export function Price({ product }: { product: Product }) {
     <span class="price">
       {sale ? (
         <>
-          <s>{money(product.price, product.currency)}</s>
-          <span class="sale">{money(product.salePrice ?? product.price, product.currency)}</span>
+          <s>{money(product.price)}</s>
+          <span class="sale">{money(product.salePrice ?? product.price)}</span>
         </>
       ) : (
-        money(product.price, product.currency)
+        money(product.price)
       )}
     </span>
   );
@@ -107,11 +108,15 @@ export function unitPrice(product: Product): number {
 
 export interface CartPageProps {
   rows: readonly CartRow[];
-  shopperName: string;
+  /** The signed-in shopper's name; without one the page asks to sign in instead of offering checkout. */
+  shopperName: string | undefined;
   idempotencyKey: string;
   notice?: Notice | undefined;
   placed?: readonly string[];
 }
+
+/** The form field carrying the unit price (cents) the shopper confirms for a product. */
+export const quoteField = (productId: string): string => `price-${productId}`;
 
 export function CartPage({ rows, shopperName, idempotencyKey, notice, placed = [] }: CartPageProps) {
   const known = rows.every((r) => r.product !== undefined);
@@ -151,7 +156,7 @@ export function CartPage({ rows, shopperName, idempotencyKey, notice, placed = [
                 <tr data-product-id={r.productId}>
                   <td>{r.product ? <a href={`/products/${r.productId}`}>{r.product.name}</a> : `Product #${r.productId}`}</td>
                   <td>{r.qty}</td>
-                  <td>{r.product ? money(unitPrice(r.product) * r.qty, r.product.currency) : '–'}</td>
+                  <td>{r.product ? money(unitPrice(r.product) * r.qty) : '–'}</td>
                   <td>
                     <form method="post" action="/cart/remove">
                       <input type="hidden" name="productId" value={r.productId} />
@@ -165,11 +170,26 @@ export function CartPage({ rows, shopperName, idempotencyKey, notice, placed = [
           <p>
             <strong>Total: {known ? money(total) : '–'}</strong>
           </p>
-          <form method="post" action="/checkout" class="checkout">
-            <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
-            <p class="muted">Ordering as {shopperName}.</p>
-            <button type="submit" id="checkout">Place order</button>
-          </form>
+          {shopperName === undefined ? (
+            <p>
+              <a href="/signin?next=/cart" class="button" id="signin-to-order">
+                Sign in to place the order
+              </a>
+            </p>
+          ) : known ? (
+            <form method="post" action="/checkout" class="checkout">
+              <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
+              {rows.map((r) => (r.product ? <input type="hidden" name={quoteField(r.productId)} value={String(r.product.unitPriceCents)} /> : null))}
+              <p class="muted">
+                Ordering as {shopperName}. You will be charged {money(total)}.
+              </p>
+              <button type="submit" id="checkout">
+                Place order
+              </button>
+            </form>
+          ) : (
+            <p class="muted">Prices are missing, so the order cannot be placed yet. Reload the page in a moment.</p>
+          )}
         </>
       )}
     </>
@@ -186,11 +206,11 @@ export function OrderPage({ order, justPlaced, also }: { order: Order; justPlace
           <tbody>
             <tr>
               <th>Customer</th>
-              <td class="order-user">{order.user.name}</td>
+              <td class="order-user">{order.user?.name ?? '–'}</td>
             </tr>
             <tr>
               <th>Product</th>
-              <td class="order-product">{order.product.name}</td>
+              <td class="order-product">{order.product?.name ?? '–'}</td>
             </tr>
             {order.quantity !== undefined ? (
               <tr>
@@ -201,7 +221,7 @@ export function OrderPage({ order, justPlaced, also }: { order: Order; justPlace
             {order.total !== undefined ? (
               <tr>
                 <th>Total</th>
-                <td>{money(order.total)}</td>
+                <td class="order-total">{money(order.total)}</td>
               </tr>
             ) : null}
             {order.status !== undefined ? (
@@ -227,6 +247,73 @@ export function OrderPage({ order, justPlaced, also }: { order: Order; justPlace
       <p>
         <a href="/">Continue shopping</a>
       </p>
+    </>
+  );
+}
+
+export function SignInPage({ next, notice, username = '' }: { next: string; notice?: Notice | undefined; username?: string }) {
+  return (
+    <section class="card signin">
+      <h1>Sign in</h1>
+      <NoticeBox notice={notice} />
+      <p class="muted">This sandbox has three seeded accounts and no passwords: alice, bob or carol.</p>
+      <form method="post" action="/signin">
+        <input type="hidden" name="next" value={next} />
+        <label>
+          Username <input type="text" name="username" id="username" value={username} required maxlength={64} autocomplete="username" />
+        </label>{' '}
+        <button type="submit" id="signin">
+          Sign in
+        </button>
+      </form>
+    </section>
+  );
+}
+
+export function MyOrdersPage({ shopperName, orders, nextCursor }: { shopperName: string; orders: readonly OrderSummary[]; nextCursor: string | null }) {
+  return (
+    <>
+      <h1>My orders</h1>
+      <p class="muted">Orders placed by {shopperName}, oldest first.</p>
+      {orders.length === 0 ? (
+        <p class="muted">
+          No orders yet. <a href="/">Browse the products</a>.
+        </p>
+      ) : (
+        <div class="scroll">
+          <table class="my-orders">
+            <thead>
+              <tr>
+                <th>Order</th>
+                <th>Placed</th>
+                <th>Qty</th>
+                <th>Total</th>
+                <th>Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {orders.map((o) => (
+                <tr data-order-id={o.order_id}>
+                  <td>
+                    <a href={`/orders/${o.order_id}`}>#{o.order_id}</a>
+                  </td>
+                  <td>{o.created_at.slice(0, 16).replace('T', ' ')}</td>
+                  <td>{o.quantity}</td>
+                  <td>{money(o.total_cents / 100)}</td>
+                  <td>{o.status}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {nextCursor ? (
+        <p>
+          <a href={`/orders?cursor=${encodeURIComponent(nextCursor)}`} id="older-orders">
+            More orders
+          </a>
+        </p>
+      ) : null}
     </>
   );
 }

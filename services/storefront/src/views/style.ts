@@ -38,4 +38,19 @@ footer { max-width:960px; margin:2rem auto; padding:0 1.5rem; color:var(--muted)
 .swatch { width:12px; height:12px; border-radius:3px; display:inline-block; }
 .recent { display:flex; flex-wrap:wrap; gap:2px; } .cell { width:12px; height:18px; border-radius:2px; } .cell.error { outline:2px solid var(--bad); outline-offset:-2px; opacity:.6; }
 section.panel { margin-bottom:1.25rem; } section.panel h2 { font-size:1rem; margin:0 0 .5rem; }
+header.top nav form.signout { display:inline; color:#e2e8f0; margin:0; }
+button.link { background:none; color:#93c5fd; padding:0; border:0; font:inherit; cursor:pointer; }
+a.button { display:inline-block; color:#fff; } .scroll { overflow-x:auto; }
+.signin input[type=text] { font:inherit; padding:.3rem; width:12rem; max-width:100%; }
+code { overflow-wrap:anywhere; }
+@media (max-width: 600px) {
+  header.top { flex-wrap:wrap; gap:.5rem; padding:.6rem .9rem; }
+  header.top nav { flex-wrap:wrap; gap:.6rem; margin-left:0; }
+  main { margin:1rem auto; padding:0 .8rem; }
+  footer { padding:0 .8rem; overflow-wrap:anywhere; }
+  .mesh-stats { grid-template-columns:repeat(2,minmax(0,1fr)); gap:.5rem; }
+  .mesh-stats .card { padding:.6rem; } .mesh-stats .card b { font-size:1.2rem; }
+  .legend { gap:.5rem; } .badge { overflow-wrap:anywhere; }
+  th, td { padding:.4rem .3rem; }
+}
 `;
