@@ -19,7 +19,7 @@ const spec = {
   details: `Everything runs on 127.0.0.1: users, products and orders compiled with esbuild (as in the image) and three
 copies of the baseline (scripts/lib/bench/baseline-server.ts). The load generator runs in this process, so the
 figures depend on the machine and on whatever else is running; compare the ratios, not the absolute numbers.
-Targets from the shop issue: products ≥ 0.6× baseline req/s, orders p99 ≤ 10 ms at 1000/s, cold start ≤ 250 ms,
+Targets: products ≥ 0.6× baseline req/s, orders p99 ≤ 10 ms at 1000/s, cold start ≤ 250 ms,
 idle RSS ≤ 70 MB per service.`,
 } as const;
 
