@@ -6,10 +6,14 @@ import { after, before, test } from 'node:test';
 import { listServices } from '../../scripts/lib/services.ts';
 import { startShop, type Shop } from '../../test/support/harness.ts';
 import { call, type CallOptions } from '../../test/support/http.ts';
+import { DEV_SERVICE_TOKEN } from '../shared/src/service-token.ts';
+import { bearer, FORM, tokenFor } from './support.ts';
 
 let shop: Shop;
+let auth: Record<string, string>;
 before(async () => {
   shop = await startShop();
+  auth = bearer(await tokenFor(shop.urls.users!));
 });
 after(() => shop?.stop());
 
@@ -54,8 +58,8 @@ function assertClientError(label: string, res: Awaited<ReturnType<typeof call>>)
 
 test('malformed POST bodies get only 4xx from orders, payments, notifications and users', async () => {
   const targets: { service: string; path: string; valid: Record<string, unknown>; headers?: () => Record<string, string> }[] = [
-    { service: 'orders', path: '/orders', valid: { userId: 1, productId: 101, quantity: 1 }, headers: () => ({ 'idempotency-key': randomUUID() }) },
-    { service: 'payments', path: '/payments', valid: { orderId: '6001', userId: 1, amountCents: 2500 }, headers: () => ({ 'idempotency-key': randomUUID() }) },
+    { service: 'orders', path: '/orders', valid: { productId: 101, quantity: 1, unitPriceCents: 129900 }, headers: () => ({ 'idempotency-key': randomUUID(), ...auth }) },
+    { service: 'payments', path: '/payments', valid: { orderId: '6001', userId: 1, amountCents: 2500 }, headers: () => ({ 'idempotency-key': randomUUID(), ...bearer(DEV_SERVICE_TOKEN) }) },
     { service: 'notifications', path: '/notifications', valid: { orderId: '6001', message: 'hello' } },
     { service: 'users', path: '/auth/token', valid: { userId: 1 } },
   ];
@@ -75,11 +79,11 @@ test('malformed POST bodies get only 4xx from orders, payments, notifications an
 test('orders refuses negative, zero and fractional quantities and a missing or oversized Idempotency-Key', async () => {
   const url = `${shop.urls.orders}/orders`;
   for (const quantity of [-1, 0, 1.5, -1e9]) {
-    assertClientError(`quantity ${quantity}`, await call(url, { json: { userId: 1, productId: 101, quantity }, headers: { 'idempotency-key': randomUUID() } }));
+    assertClientError(`quantity ${quantity}`, await call(url, { json: { productId: 101, quantity, unitPriceCents: 129900 }, headers: { 'idempotency-key': randomUUID(), ...auth } }));
   }
-  assertClientError('no Idempotency-Key', await call(url, { json: { userId: 1, productId: 101, quantity: 1 } }));
-  assertClientError('a 4 kB Idempotency-Key', await call(url, { json: { userId: 1, productId: 101, quantity: 1 }, headers: { 'idempotency-key': 'k'.repeat(4096) } }));
-  assertClientError('an unknown product', await call(url, { json: { userId: 1, productId: 999_999, quantity: 1 }, headers: { 'idempotency-key': randomUUID() } }));
+  assertClientError('no Idempotency-Key', await call(url, { json: { productId: 101, quantity: 1, unitPriceCents: 129900 }, headers: auth }));
+  assertClientError('a 4 kB Idempotency-Key', await call(url, { json: { productId: 101, quantity: 1, unitPriceCents: 129900 }, headers: { 'idempotency-key': 'k'.repeat(4096), ...auth } }));
+  assertClientError('an unknown product', await call(url, { json: { productId: 999_999, quantity: 1, unitPriceCents: 1 }, headers: { 'idempotency-key': randomUUID(), ...auth } }));
 });
 
 test('odd ids in paths get 4xx, never an object from the prototype chain', async () => {
@@ -98,7 +102,8 @@ test('odd ids in paths get 4xx, never an object from the prototype chain', async
 
 // Registered once the storefront service exists.
 if (listServices().some((s) => s.name === 'storefront')) test('the storefront refuses malformed forms with 4xx and no stack trace', async () => {
-  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  // From the shop's own origin, so the forms' validation (not the CSRF check) is what answers.
+  const form = { ...FORM, origin: shop.urls.storefront! };
   const cases: [string, CallOptions & { path: string }][] = [
     ['cart without a product', { path: '/cart', body: 'qty=1', headers: form }],
     ['cart with __proto__ as product', { path: '/cart', body: 'productId=__proto__&qty=1', headers: form }],

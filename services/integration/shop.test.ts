@@ -7,18 +7,20 @@ import { assertContains } from '../../test/support/contains.ts';
 import { listServices } from '../../scripts/lib/services.ts';
 import { startShop, type Shop } from '../../test/support/harness.ts';
 import { call } from '../../test/support/http.ts';
-import { checkoutThroughStorefront, ledger, notifications, orderIdOf, placeOrder } from './support.ts';
+import { bearer, checkoutThroughStorefront, LAPTOP, ledger, notifications, orderIdOf, placeOrder, tokenFor } from './support.ts';
 
 // The storefront is optional here: its tests are registered only when the service exists.
 const hasStorefront = listServices().some((s) => s.name === 'storefront');
 
 let shop: Shop;
+let auth: Record<string, string>;
 before(async () => {
   shop = await startShop();
+  auth = bearer(await tokenFor(shop.urls.users!));
 });
 after(() => shop?.stop());
 
-test('the three reference calls answer bodies that contain the reference fields', async () => {
+test('the three reference calls are public demo records: plain GETs without a token answer Alice, the Laptop and order 5001', async () => {
   const user = await call(`${shop.urls.users}/users/1`);
   assert.equal(user.status, 200, user.text);
   assertContains(user.json, { name: 'Alice' }, 'users 1');
@@ -37,7 +39,7 @@ test('the three reference calls answer bodies that contain the reference fields'
 
 test('a checkout charges once through payments and records a notification', async () => {
   const key = randomUUID();
-  const res = await placeOrder(shop.urls.orders!, key, { userId: 1, productId: 101, quantity: 2 });
+  const res = await placeOrder(shop.urls.orders!, key, { ...LAPTOP, quantity: 2 }, auth);
   assert.ok(res.status === 200 || res.status === 201, `POST /orders answered ${res.status}: ${res.text}`);
   const orderId = orderIdOf(res);
   assertContains(res.json, { user: { name: 'Alice' }, product: { name: 'Laptop' } });
@@ -45,7 +47,7 @@ test('a checkout charges once through payments and records a notification', asyn
   const charges = await ledger(shop.urls.payments!, orderId);
   assert.equal(charges.length, 1, `one charge in the ledger: ${JSON.stringify(charges)}`);
 
-  const got = await call(`${shop.urls.orders}/orders/${orderId}`);
+  const got = await call(`${shop.urls.orders}/orders/${orderId}`, { headers: auth });
   assert.equal(got.status, 200, 'the new order can be read back');
   assertContains(got.json, { order_id: orderId });
 
@@ -54,7 +56,7 @@ test('a checkout charges once through payments and records a notification', asyn
 });
 
 if (hasStorefront) test('a checkout through the storefront places an order that orders, payments and notifications all know', async () => {
-  const { cart, checkout } = await checkoutThroughStorefront(shop.urls.storefront!, 101);
+  const { cart, checkout, cookie } = await checkoutThroughStorefront(shop.urls.storefront!, 101);
   assert.ok(cart.status === 303 || cart.status === 302 || cart.status === 200, `POST /cart answered ${cart.status}`);
   assert.equal(checkout.status, 303, `POST /checkout answered ${checkout.status}: ${checkout.text.slice(0, 400)}`);
   const location = String(checkout.headers.location ?? '');
@@ -63,17 +65,21 @@ if (hasStorefront) test('a checkout through the storefront places an order that 
   const orderId = decodeURIComponent(match[1]!);
   assert.equal((await ledger(shop.urls.payments!, orderId)).length, 1);
   assert.ok((await notifications(shop.urls.notifications!)).some((m) => JSON.stringify(m).includes(orderId)));
-  const page = await call(`${shop.urls.storefront}${location}`);
+  const page = await call(`${shop.urls.storefront}${location}`, { headers: { cookie } });
   assert.equal(page.status, 200);
   assert.match(page.text, /Laptop/);
+  assert.match(page.text, /€1,299\.00/);
+  const mine = await call(`${shop.urls.storefront}/orders`, { headers: { cookie } });
+  assert.equal(mine.status, 200);
+  assert.match(mine.text, new RegExp(`href="/orders/${orderId}"`), 'My orders lists the new order');
 });
 
 test('an Idempotency-Key retried five times gives one order and one charge', async () => {
   const key = randomUUID();
-  const body = { userId: 1, productId: 101, quantity: 1 };
+  const body = { ...LAPTOP, quantity: 1 };
   const ids = new Set<string>();
   for (let i = 0; i < 5; i++) {
-    const res = await placeOrder(shop.urls.orders!, key, body);
+    const res = await placeOrder(shop.urls.orders!, key, body, auth);
     assert.ok(res.status === 200 || res.status === 201, `attempt ${i + 1} answered ${res.status}: ${res.text}`);
     ids.add(orderIdOf(res));
   }
@@ -83,8 +89,8 @@ test('an Idempotency-Key retried five times gives one order and one charge', asy
 
 test('an Idempotency-Key sent five times at once gives one order and one charge', async () => {
   const key = randomUUID();
-  const body = { userId: 1, productId: 101, quantity: 3 };
-  const answers = await Promise.all(Array.from({ length: 5 }, () => placeOrder(shop.urls.orders!, key, body)));
+  const body = { ...LAPTOP, quantity: 3 };
+  const answers = await Promise.all(Array.from({ length: 5 }, () => placeOrder(shop.urls.orders!, key, body, auth)));
   // A duplicate still in progress may be told so with 409; it must never become a second order.
   for (const a of answers) assert.ok([200, 201, 409].includes(a.status), `answered ${a.status}: ${a.text}`);
   const placed = answers.filter((a) => a.status === 200 || a.status === 201);
@@ -92,7 +98,7 @@ test('an Idempotency-Key sent five times at once gives one order and one charge'
   const ids = new Set(placed.map(orderIdOf));
   assert.equal(ids.size, 1, `one order for the key: ${[...ids].join(', ')}`);
   // A retry after the dust settles answers that same order.
-  const retry = await placeOrder(shop.urls.orders!, key, body);
+  const retry = await placeOrder(shop.urls.orders!, key, body, auth);
   assert.equal(orderIdOf(retry), [...ids][0]);
   assert.equal((await ledger(shop.urls.payments!, [...ids][0]!)).length, 1, 'one charge, even for concurrent duplicates');
 });
@@ -105,7 +111,7 @@ test('a traceparent reaches every downstream service, as their request log lines
     const { checkout } = await checkoutThroughStorefront(shop.urls.storefront!, 101, { traceparent });
     assert.equal(checkout.status, 303, checkout.text.slice(0, 400));
   } else {
-    const res = await placeOrder(shop.urls.orders!, randomUUID(), { userId: 1, productId: 101, quantity: 1 }, { traceparent });
+    const res = await placeOrder(shop.urls.orders!, randomUUID(), { ...LAPTOP, quantity: 1 }, { traceparent, ...auth });
     assert.equal(res.status, 201, res.text);
   }
 

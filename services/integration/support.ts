@@ -1,5 +1,4 @@
 // What the integration tests share: reading the ledger and the notifications, and form posts to storefront.
-import { randomUUID } from 'node:crypto';
 import { call, type CallResult } from '../../test/support/http.ts';
 
 /** The list inside a list answer: the array itself, or the first array-valued field ({payments: [...]}). */
@@ -23,8 +22,27 @@ export async function notifications(notificationsUrl: string): Promise<Record<st
   return listOf(res.json);
 }
 
-export function placeOrder(ordersUrl: string, key: string, order: { userId: number; productId: number; quantity: number }, headers: Record<string, string> = {}): Promise<CallResult> {
-  return call(`${ordersUrl}/orders`, { method: 'POST', json: order, headers: { 'idempotency-key': key, ...headers }, timeoutMs: 15_000 });
+/** The laptop at its v1 price: what a shopper confirms when products v1 answered. */
+export const LAPTOP = Object.freeze({ productId: 101, unitPriceCents: 129900 });
+
+/** A token from the users service, obtained as a real client does (POST /auth/token). */
+export async function tokenFor(usersUrl: string, username = 'alice'): Promise<string> {
+  const res = await call(`${usersUrl}/auth/token`, { method: 'POST', json: { username } });
+  const token = (res.json as { access_token?: unknown } | undefined)?.access_token;
+  if (res.status !== 200 || typeof token !== 'string') throw new Error(`POST /auth/token answered ${res.status}: ${res.text}`);
+  return token;
+}
+
+export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+export function placeOrder(
+  ordersUrl: string,
+  key: string,
+  order: { productId: number; quantity: number; unitPriceCents: number; userId?: number },
+  headers: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<CallResult> {
+  return call(`${ordersUrl}/orders`, { method: 'POST', json: order, headers: { 'idempotency-key': key, ...headers }, timeoutMs });
 }
 
 export function orderIdOf(res: CallResult): string {
@@ -33,20 +51,46 @@ export function orderIdOf(res: CallResult): string {
   return String(id);
 }
 
-/** Puts a product in a fresh cart and checks out through the storefront's forms; returns the redirect. */
-export async function checkoutThroughStorefront(storefrontUrl: string, productId: number, headers: Record<string, string> = {}): Promise<{ cart: CallResult; checkout: CallResult }> {
-  const form = { 'content-type': 'application/x-www-form-urlencoded' };
-  const cart = await call(`${storefrontUrl}/cart`, { method: 'POST', body: `productId=${productId}&qty=1`, headers: { ...form, ...headers } });
-  const setCookie = cart.headers['set-cookie'];
-  const cookie = (Array.isArray(setCookie) ? setCookie : [setCookie ?? ''])
-    .map((c) => c.split(';')[0])
-    .filter(Boolean)
-    .join('; ');
+/** The cookies a response sets, as one Cookie header value merged over `previous`. */
+export function mergeCookies(previous: string, res: CallResult): string {
+  const jar = new Map(previous.split('; ').filter(Boolean).map((pair) => [pair.split('=')[0]!, pair] as const));
+  const setCookie = res.headers['set-cookie'];
+  for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+    const pair = line.split(';')[0]!;
+    jar.set(pair.split('=')[0]!, pair);
+  }
+  return [...jar.values()].filter((pair) => !pair.endsWith('=')).join('; ');
+}
+
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** Signs in at the storefront as a browser would (a form post from the shop's own origin); returns the cookies. */
+export async function signInAtStorefront(storefrontUrl: string, username = 'alice', headers: Record<string, string> = {}): Promise<string> {
+  const res = await call(`${storefrontUrl}/signin`, { method: 'POST', body: `username=${username}`, headers: { ...FORM, origin: storefrontUrl, ...headers } });
+  if (res.status !== 303) throw new Error(`POST /signin answered ${res.status}: ${res.text.slice(0, 300)}`);
+  return mergeCookies('', res);
+}
+
+/** The hidden fields of the cart page's checkout form (the key and the confirmed prices). */
+export function checkoutFields(cartPage: string): Record<string, string> {
+  const form = /<form method="post" action="\/checkout"[^>]*>([\s\S]*?)<\/form>/.exec(cartPage)?.[1];
+  if (!form) throw new Error(`the cart page has no checkout form: ${cartPage.slice(0, 300)}`);
+  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** Signs in, puts a product in a fresh cart and checks out through the storefront's forms, as a browser does. */
+export async function checkoutThroughStorefront(storefrontUrl: string, productId: number, headers: Record<string, string> = {}): Promise<{ cart: CallResult; checkout: CallResult; page: CallResult; cookie: string }> {
+  const origin = { origin: storefrontUrl };
+  let cookie = await signInAtStorefront(storefrontUrl, 'alice', headers);
+  const cart = await call(`${storefrontUrl}/cart`, { method: 'POST', body: `productId=${productId}&qty=1`, headers: { ...FORM, ...origin, cookie, ...headers } });
+  cookie = mergeCookies(cookie, cart);
+  const page = await call(`${storefrontUrl}/cart`, { headers: { cookie, ...headers } });
+  const fields = checkoutFields(page.text);
   const checkout = await call(`${storefrontUrl}/checkout`, {
     method: 'POST',
-    body: `idempotencyKey=${randomUUID()}`,
-    headers: { ...form, cookie, ...headers },
+    body: new URLSearchParams(fields).toString(),
+    headers: { ...FORM, ...origin, cookie, ...headers },
     timeoutMs: 15_000,
   });
-  return { cart, checkout };
+  return { cart, checkout, page, cookie: mergeCookies(cookie, checkout) };
 }

@@ -34,8 +34,9 @@ export function openDatabase(file: string, schema: string): Database {
   return db;
 }
 
-/** Runs `work` in one write transaction (BEGIN IMMEDIATE): all of it commits, or none. */
+/** Runs `work` in one write transaction (BEGIN IMMEDIATE): all of it commits, or none. Inside an open transaction it joins it. */
 export function transaction<T>(db: Database, work: () => T): T {
+  if (db.isTransaction) return work();
   db.exec('BEGIN IMMEDIATE');
   try {
     const result = work();
