@@ -71,6 +71,7 @@ describe('npm run dev stops everything, whoever is signalled', { concurrency: 3 
   for (const [signal, target] of [
     ['SIGTERM', 'npm'],
     ['SIGHUP', 'npm'],
+    ['SIGTERM', 'tsx'],
     ['SIGHUP', 'tsx'],
     ['SIGTERM', 'service'],
   ] as const) {
