@@ -37,7 +37,7 @@ function sameSecret(a: string, b: string): boolean {
 export function requireServiceToken(expected: string): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header);
     if (!match) throw new HttpError(401, 'service_token_required', 'this route accepts calls from the orders service only');
     if (!sameSecret(match[1]!, expected)) throw new HttpError(403, 'service_token_invalid', 'this route accepts calls from the orders service only');
     await next();
