@@ -38,9 +38,20 @@ export const PLACE_ORDER_PATH = '/api/orders';
 export const TOKEN_PATH = '/api/auth/token';
 export const LEDGER_PATH = (orderId: string): string => `/api/payments?order=${encodeURIComponent(orderId)}`;
 
-/** POST /orders body: numeric ids and a positive quantity (orders refuses unknown fields). */
-export function orderBody(user = 1, product = 101): string {
-  return JSON.stringify({ userId: user, productId: product, quantity: 1 });
+/** The laptop's unit price on products v1, in cents: the price a shopper confirms in the baseline shop. */
+export const LAPTOP_UNIT_PRICE_CENTS = 129900;
+
+/**
+ * POST /orders body: the product, a positive quantity and the unit price the client confirmed (orders
+ * answers 409 price_changed when products prices it otherwise). The user comes from the token.
+ */
+export function orderBody(product = 101, unitPriceCents = LAPTOP_UNIT_PRICE_CENTS): string {
+  return JSON.stringify({ productId: product, quantity: 1, unitPriceCents });
+}
+
+/** The Authorization header for a token from POST /auth/token. */
+export function bearerHeader(token: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}` };
 }
 
 /** POST /auth/token body: the sandbox identity provider issues a token for a seeded username. */

@@ -10,7 +10,7 @@ import { repoRoot } from '../../scripts/lib/versions.ts';
 import { startShop, type Shop } from '../../test/support/harness.ts';
 import { gatewayRoutes, resolveRoute, startLocalGateway, type LocalGateway } from '../../test/support/gateway.ts';
 import { classify } from './classify.ts';
-import { GATEWAY_PROBES, LEDGER_PATH, ORDER_PATH, PLACE_ORDER_PATH, PRODUCT_PATH, TOKEN_PATH, TOKEN_REQUEST_BODY, chargeCount, orderBody, orderIdOf, tokenOf } from './endpoints.ts';
+import { GATEWAY_PROBES, LEDGER_PATH, ORDER_PATH, PLACE_ORDER_PATH, PRODUCT_PATH, TOKEN_PATH, TOKEN_REQUEST_BODY, bearerHeader, chargeCount, orderBody, orderIdOf, tokenOf } from './endpoints.ts';
 
 const GATEWAY = 'istio-ingress/shop-gateway';
 const HOST = 'shop.localhost';
@@ -69,21 +69,28 @@ test('the canary and fault scripts classify a product answer by version and pod'
   assert.equal(order.kind, 'ok');
 });
 
-test('the retries script places an order and finds exactly one charge for it in the ledger', async () => {
+test('the retries script signs in, places an order and finds exactly one charge for it in the ledger', async () => {
+  const token = tokenOf((await send('POST', TOKEN_PATH, TOKEN_REQUEST_BODY)).body);
+  assert.ok(token);
   const key = `k6-check-${process.pid}-${Date.now()}`;
-  const first = await send('POST', PLACE_ORDER_PATH, orderBody(), { 'idempotency-key': key });
+  const anonymous = await send('POST', PLACE_ORDER_PATH, orderBody(), { 'idempotency-key': key });
+  assert.equal(anonymous.status, 401, 'orders needs a token');
+  const auth = bearerHeader(token);
+  const first = await send('POST', PLACE_ORDER_PATH, orderBody(), { 'idempotency-key': key, ...auth });
   assert.ok(first.status >= 200 && first.status < 300, `POST ${PLACE_ORDER_PATH} answered ${first.status}: ${first.body}`);
   const id = orderIdOf(first.body);
   assert.ok(id, `no order id in ${first.body}`);
-  const replay = await send('POST', PLACE_ORDER_PATH, orderBody(), { 'idempotency-key': key });
+  const replay = await send('POST', PLACE_ORDER_PATH, orderBody(), { 'idempotency-key': key, ...auth });
   assert.equal(orderIdOf(replay.body), id);
   const ledger = await send('GET', LEDGER_PATH(id));
   assert.equal(chargeCount(ledger.body), 1, ledger.body);
 });
 
-test('the jwt script obtains a token with its request body', async () => {
+test('the jwt script obtains a token with its request body, and the token passes orders on the protected path', async () => {
   const res = await send('POST', TOKEN_PATH, TOKEN_REQUEST_BODY);
   assert.equal(res.status, 200, res.body);
   const token = tokenOf(res.body);
   assert.ok(token && token.split('.').length === 3, `no JWT in ${res.body}`);
+  assert.equal((await send('GET', ORDER_PATH, undefined, bearerHeader(token))).status, 200);
+  assert.equal((await send('GET', PLACE_ORDER_PATH, undefined, bearerHeader(token))).status, 200, 'the list of the token user\'s orders');
 });
