@@ -141,3 +141,14 @@ test('CSRF: a checkout posted from a foreign Origin is refused and orders nothin
   assert.equal(headers['x-content-type-options'], 'nosniff');
   assert.equal(headers['referrer-policy'], 'same-origin');
 });
+
+test('the admin port refuses a DNS-rebinding Host and simple (form-like) state changes', async () => {
+  const admin = shop.adminUrls.products!;
+  const rebound = await call(`${admin}/admin/switches`, { method: 'PUT', json: { alwaysFail: true }, headers: { host: 'rebind.attacker.test' } });
+  assert.equal(rebound.status, 403);
+  const simple = await call(`${admin}/admin/stats/reset`, { method: 'POST', body: 'x=1', headers: FORM });
+  assert.equal(simple.status, 415);
+  assert.equal(((await call(`${admin}/admin/switches`)).json as { alwaysFail: boolean }).alwaysFail, false, 'nothing changed');
+  assert.equal((await call(`${admin}/admin/stats`, { method: 'DELETE' })).status, 200);
+  assert.equal((await call(`${admin}/admin/stats/reset`, { method: 'POST', json: {} })).status, 200);
+});

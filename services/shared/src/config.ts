@@ -50,6 +50,19 @@ export function optionalStringSetting(variable: string): Setting<string | undefi
   return { variable, read: (raw) => (present(raw) ? raw.trim() : undefined) };
 }
 
+/** A comma-separated list of host names; empty when unset. */
+export function listSetting(variable: string): Setting<readonly string[]> {
+  return {
+    variable,
+    read(raw) {
+      if (!present(raw)) return Object.freeze([]);
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const item of items) if (!/^[a-z\d]([a-z\d.-]{0,251}[a-z\d])?$/i.test(item)) throw new Error(`must be comma-separated host names, got ${JSON.stringify(item)}`);
+      return Object.freeze(items);
+    },
+  };
+}
+
 export function enumSetting<const T extends string>(variable: string, choices: readonly T[], fallback: T): Setting<T> {
   return {
     variable,
@@ -132,6 +145,8 @@ export interface CommonConfig {
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   readonly nodeEnv: string;
+  /** Host names (besides IP literals and localhost) the admin port answers to. */
+  readonly adminAllowedHosts: readonly string[];
   readonly switches: Readonly<SwitchSettings>;
 }
 
@@ -151,6 +166,7 @@ const commonSettings = (devPort: number) => ({
   logLevel: enumSetting('LOG_LEVEL', LOG_LEVELS, 'info'),
   shutdownTimeoutMs: intSetting('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
   nodeEnv: stringSetting('NODE_ENV', 'production'),
+  adminAllowedHosts: listSetting('ADMIN_ALLOWED_HOSTS'),
   latencyMs: intSetting('LATENCY_MS', 0, SWITCH_LIMITS.latencyMs),
   latencyPercent: intSetting('LATENCY_PERCENT', 100, SWITCH_LIMITS.percent),
   errorPercent: intSetting('ERROR_PERCENT', 0, SWITCH_LIMITS.percent),

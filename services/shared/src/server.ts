@@ -69,7 +69,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const { runtime } = options;
   const { config, logger, lifecycle } = runtime;
   const server = createServer(options.app);
-  const adminServer = createServer(createAdminApp({ switches: runtime.switches, stats: runtime.stats }));
+  const adminServer = createServer(createAdminApp({ switches: runtime.switches, stats: runtime.stats, allowedHosts: config.adminAllowedHosts }));
   let port: number;
   let adminPort: number;
   try {

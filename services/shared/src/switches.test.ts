@@ -70,7 +70,22 @@ test('admin stats count and reset', async () => {
   stats.increment();
   stats.increment();
   assert.deepEqual(await (await admin.request('/admin/stats')).json(), { requests: 2 });
-  assert.deepEqual(await (await admin.request('/admin/stats/reset', { method: 'POST' })).json(), { requests: 0 });
+  assert.equal((await admin.request('/admin/stats/reset', { method: 'POST' })).status, 415, 'a simple POST (a page could send it) is refused');
+  assert.equal(stats.requests(), 2);
+  assert.deepEqual(await (await admin.request('/admin/stats/reset', { method: 'POST', headers: { 'content-type': 'application/json' } })).json(), { requests: 0 });
+  stats.increment();
+  assert.deepEqual(await (await admin.request('/admin/stats', { method: 'DELETE' })).json(), { requests: 0 });
   assert.equal(stats.requests(), 0);
   assert.equal((await admin.request('/admin/other')).status, 404);
+});
+
+test('the admin port answers only to IP literals, localhost and named hosts (DNS rebinding)', async () => {
+  const admin = createAdminApp({ switches: createSwitches(off), stats: createRequestStats(), allowedHosts: ['orders-admin.internal'] });
+  for (const host of ['127.0.0.1:5103', 'localhost:5103', '[::1]:5103', '10.42.0.7:9090', 'orders-admin.internal']) {
+    assert.equal((await admin.request('http://x/admin/stats', { headers: { host } })).status, 200, host);
+  }
+  for (const host of ['evil.example:5103', 'rebind.attacker.test', '127.0.0.1.nip.io:5103']) {
+    const res = await admin.request('http://x/admin/switches', { method: 'PUT', headers: { host, 'content-type': 'application/json' }, body: '{"alwaysFail":true}' });
+    assert.equal(res.status, 403, host);
+  }
 });

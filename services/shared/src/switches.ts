@@ -1,6 +1,6 @@
 // Behaviour switches used by the scenarios (added latency, an error share, one always-failing pod)
 // and the admin API that reads and changes them at run time on the admin port.
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import * as z from 'zod/mini';
 import { SWITCH_LIMITS, type SwitchSettings } from './config.ts';
@@ -81,9 +81,35 @@ export function createRequestStats(): RequestStats {
   };
 }
 
-export function createAdminApp(deps: { switches: Switches; stats: RequestStats }) {
+/**
+ * The admin port's own guard, because a browser on the developer's machine can reach it:
+ * - the Host must be an IP literal, `localhost` or a name in `allowedHosts`, so a DNS-rebinding page
+ *   (whose Host is its own name) is refused;
+ * - every state change is a request a page cannot send without CORS: PUT with JSON, DELETE, or a POST
+ *   that carries `content-type: application/json` (a simple form or no-cors POST is refused).
+ */
+export function adminGuard(allowedHosts: readonly string[] = []): MiddlewareHandler {
+  const allowed = new Set(['localhost', ...allowedHosts.map((h) => h.toLowerCase())]);
+  return async (c, next) => {
+    const host = (c.req.header('host') ?? new URL(c.req.url).host).toLowerCase();
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':', 1)[0]!;
+    const ipLiteral = /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || /^\[[\da-f:.]+\]$/.test(name);
+    if (!ipLiteral && !allowed.has(name)) return errorResponse(c, 403, 'host_not_allowed', 'the admin port answers only to an IP address or localhost');
+    if (c.req.method === 'POST' && !/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+      return errorResponse(c, 415, 'unsupported_media_type', 'send admin changes with content-type: application/json, or DELETE /admin/stats');
+    }
+    await next();
+  };
+}
+
+export function createAdminApp(deps: { switches: Switches; stats: RequestStats; allowedHosts?: readonly string[] }) {
   const { switches, stats } = deps;
+  const reset = (c: Context) => {
+    stats.reset();
+    return c.json({ requests: stats.requests() });
+  };
   const app = new Hono()
+    .use('*', adminGuard(deps.allowedHosts))
     .get('/admin/switches', (c) => c.json(switches.get()))
     .put('/admin/switches', async (c) => {
       const patch = await readJson(c, switchesPatchSchema);
@@ -92,10 +118,8 @@ export function createAdminApp(deps: { switches: Switches; stats: RequestStats }
       return c.json(switches.update(cleaned));
     })
     .get('/admin/stats', (c) => c.json({ requests: stats.requests() }))
-    .post('/admin/stats/reset', (c) => {
-      stats.reset();
-      return c.json({ requests: stats.requests() });
-    });
+    .delete('/admin/stats', reset)
+    .post('/admin/stats/reset', reset);
   app.onError(createErrorHandler());
   app.notFound(notFoundHandler);
   return app;
