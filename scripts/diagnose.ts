@@ -6,6 +6,7 @@ import { parseCommand, runMain, type CommandSpec, type OptionSpec } from './lib/
 import { Runner } from './lib/plan.ts';
 import { repoRoot } from './lib/versions.ts';
 import { loadSandboxKubeConfig, tryLoadSandboxKubeConfig } from './lib/kube/client.ts';
+import { resolveProvider } from './lib/providers/index.ts';
 import { ensureTool, type ToolName } from './lib/tools/index.ts';
 import { collectDiagnostics, diagnosticCollectors, DIAGNOSTIC_NAMESPACES } from './lib/ci/diagnostics.ts';
 
@@ -32,7 +33,8 @@ async function main(): Promise<number> {
   // The guard comes first: nothing is downloaded or read from a cluster for a foreign context.
   const requested = options.context ? { context: options.context } : {};
   const sandbox = runner.dryRun ? tryLoadSandboxKubeConfig(requested) : loadSandboxKubeConfig(requested);
-  const context = sandbox?.context ?? options.context ?? '';
+  // A plan made before the sandbox exists reads the context the scripts would use.
+  const context = sandbox?.context ?? options.context ?? resolveProvider(undefined).context;
   const tools = { kubectl: await toolOrPath(runner, 'kubectl'), istioctl: await toolOrPath(runner, 'istioctl') };
   const outDir = path.resolve(repoRoot, options.out ?? 'reports/diagnostics');
   runner.note(`diagnostics of ${context} → ${path.relative(repoRoot, outDir) || '.'}`);

@@ -33,6 +33,19 @@ test('dry-run records and prints mutating steps without running them', async () 
   assert.match(io.text(), /==> create cluster\n  \$ definitely-not-a-real-binary/);
 });
 
+test('dry-run shows the exact stdin a command gets and the content of a file it writes', async () => {
+  const io = capture();
+  const runner = new Runner({ dryRun: true, out: io.out });
+  await runner.exec('kind', ['create', 'cluster', '--config', '-'], { input: 'kind: Cluster\nnodes:\n- role: control-plane\n' });
+  await runner.api('write .cache/k3d-shopmesh.yaml', async () => 1, 'apiVersion: k3d.io/v1alpha5\nkind: Simple\n');
+  assert.deepEqual(runner.plan, ['$ kind create cluster --config - <<stdin', 'api: write .cache/k3d-shopmesh.yaml']);
+  assert.equal(
+    io.text(),
+    '$ kind create cluster --config - <<stdin\n  ┌──\n  │ kind: Cluster\n  │ nodes:\n  │ - role: control-plane\n  └──\n' +
+      'api: write .cache/k3d-shopmesh.yaml\n  ┌──\n  │ apiVersion: k3d.io/v1alpha5\n  │ kind: Simple\n  └──\n',
+  );
+});
+
 test('exec runs for real outside dry-run and returns output', async () => {
   const io = capture();
   const runner = new Runner({ out: io.out, interactive: false });

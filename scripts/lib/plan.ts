@@ -73,14 +73,17 @@ export class Runner {
   /** A command that changes something. In dry-run it is printed and recorded, and reports success. */
   async exec(cmd: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const line = `$ ${formatCommand(cmd, args)}${options.input !== undefined ? ' <<stdin' : ''}`;
-    this.record(line);
+    this.record(line, options.input);
     if (this.dryRun) return { code: 0, stdout: '', stderr: '' };
     return this.spawn(cmd, args, options);
   }
 
-  /** A Kubernetes (or other) API call that changes something. In dry-run it is printed and recorded only. */
-  async api<T>(description: string, call: () => Promise<T>): Promise<T | undefined> {
-    this.record(`api: ${description}`);
+  /**
+   * A Kubernetes (or other) API call that changes something. In dry-run it is printed and recorded
+   * only; `content` (a file it writes, say) is shown with it, so the plan hides nothing.
+   */
+  async api<T>(description: string, call: () => Promise<T>, content?: string): Promise<T | undefined> {
+    this.record(`api: ${description}`, content);
     if (this.dryRun) return undefined;
     return call();
   }
@@ -118,9 +121,16 @@ export class Runner {
     this.out.write(`${'  '.repeat(this.depth)}${message}\n`);
   }
 
-  private record(line: string): void {
+  private record(line: string, body?: string): void {
     this.plan.push(line);
-    if (this.dryRun || this.verbose) this.out.write(`${'  '.repeat(this.depth)}${line}\n`);
+    if (!(this.dryRun || this.verbose)) return;
+    const indent = '  '.repeat(this.depth);
+    this.out.write(`${indent}${line}\n`);
+    if (body !== undefined) {
+      // The exact bytes: stdin fed to the command, or the file written, between visible fences.
+      const lines = body.replace(/\n$/, '').split('\n');
+      this.out.write(`${indent}  ┌──\n${lines.map((l) => `${indent}  │ ${l}`).join('\n')}\n${indent}  └──\n`);
+    }
   }
 
   private async spawn(cmd: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {

@@ -70,6 +70,7 @@ switch (tool) {
   case 'docker': {
     if (args[0] === 'info') { if (state.dockerDown) fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'); out(JSON.stringify({ ServerVersion: '29.0.0', MemTotal: state.memTotal ?? 8 * 1024 ** 3, NCPU: 4 })); break; }
     if (args[0] === 'version') { if (state.dockerDown) fail('Cannot connect to the Docker daemon'); out('29.0.0'); break; }
+    if (state.dockerDown) fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
     if (args[0] === 'buildx' && args[1] === 'version') { if (state.noBuildx) fail("docker: 'buildx' is not a docker command.\nSee 'docker --help'"); out('github.com/docker/buildx v0.30.1 2c6bc4ae0\n'); break; }
     if (args[0] === 'inspect') { const c = state.containers[args.at(-1)]; if (!c) fail('Error: No such object: ' + args.at(-1)); const f = opt('-f'); out(f.includes('Networks.kind') ? (c.networks.includes('kind') ? '{"NetworkID":"n1"}' : 'null') : String(c.running)); break; }
     if (args[0] === 'run') { state.containers[opt('--name')] = { running: true, networks: [opt('--network') ?? 'bridge'] }; out('c0ffee\n'); save(); break; }
@@ -87,6 +88,7 @@ switch (tool) {
   }
   case 'k3d': {
     if (args[0] === 'version') { out('k3d version ' + v.k3d + '\nk3s version v1.35.5-k3s1 (default)\n'); break; }
+    if (state.dockerDown) fail('FATA[0000] runtime failed to list nodes: docker failed to get containers with labels: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
     if (args[0] === 'registry' && args[1] === 'list') { out(JSON.stringify(state.k3dRegistries)); break; }
     if (args[0] === 'registry' && args[1] === 'create') { state.k3dRegistries.push({ name: 'k3d-' + args[2] }); save(); break; }
     if (args[0] === 'registry' && args[1] === 'delete') { state.k3dRegistries = state.k3dRegistries.filter((r) => r.name !== args[2]); save(); break; }
@@ -98,6 +100,7 @@ switch (tool) {
   }
   case 'kind': {
     if (args[0] === 'version') { out('kind ' + v.kind + ' go1.26 linux/amd64\n'); break; }
+    if (state.dockerDown) fail('ERROR: failed to list clusters: command "docker ps -a --filter label=io.x-k8s.kind.cluster --format \'{{.Label "io.x-k8s.kind.cluster"}}\'" failed with error: exit status 1');
     if (has('get', 'clusters')) { if (!state.kindClusters.length) process.stderr.write('No kind clusters found.\n'); out(state.kindClusters.map((c) => c + '\n').join('')); break; }
     if (has('get', 'nodes')) { out(opt('--name') + '-control-plane\n'); break; }
     if (has('create', 'cluster')) { const name = opt('--name'); state.kindClusters.push(name); state.kindConfig = stdin; state.containers[name + '-control-plane'] = { running: true, networks: ['kind'] }; save(); break; }
@@ -153,6 +156,7 @@ switch (tool) {
 export class StubBin {
   readonly dir: string;
   readonly stateDir: string;
+  private readonly emptyBinDir: string;
 
   /**
    * @param realTools the real tools' folder whose CLIs judge every call (default: the repository's
@@ -161,6 +165,7 @@ export class StubBin {
   constructor(initial: StubState = {}, kustomizeOutput = '', readonly realTools: string | null = path.join(repoRoot, '.bin')) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'stub-bin-'));
     this.stateDir = mkdtempSync(path.join(os.tmpdir(), 'stub-state-'));
+    this.emptyBinDir = mkdtempSync(path.join(os.tmpdir(), 'stub-no-bin-'));
     // One script per tool, each knowing its name; the executable wrapper runs it with this Node.
     for (const tool of STUBBED) {
       const file = path.join(this.dir, tool);
@@ -181,6 +186,9 @@ export class StubBin {
       STUB_STATE: this.stateDir,
       STUB_VERSIONS: JSON.stringify(versions),
       STUB_KUSTOMIZE: path.join(this.stateDir, 'kustomize.yaml'),
+      // The scripts put the project's tool folder first on PATH; an empty one keeps the real tools
+      // from answering in the stubs' place (the stubs still have them judge every call).
+      SHOPMESH_BIN_DIR: this.emptyBinDir,
       ...(this.realTools && process.env.SHOPMESH_STUBS_JUDGE ? { STUB_REAL_CLI: REAL_CLI_MODULE, STUB_REAL_BIN: this.realTools } : {}),
     };
   }

@@ -7,8 +7,7 @@ import os from 'node:os';
 import type { Runner } from '../plan.ts';
 import type { ClusterProvider, ToolPaths } from '../providers/types.ts';
 import { findGo, GO_TOOLS } from '../tools/gobuild.ts';
-import { currentPlatform, loadPins, pinnedVersion, releaseAsset, reportedVersion, type ToolName } from '../tools/index.ts';
-import { repoRoot } from '../versions.ts';
+import { binDir, currentPlatform, loadPins, pinnedVersion, releaseAsset, reportedVersion, type ToolName } from '../tools/index.ts';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 
@@ -138,7 +137,8 @@ export async function runPreflight(runner: Runner, provider: ClusterProvider, to
     checks.push({ name: 'memory', ok: true, severity: 'error', message: `${where} ${gib} GiB` });
   }
 
-  const owned = deps.ports ? [] : await provider.ownedPorts(runner, tools);
+  // Without Docker nothing can be owned; the docker check above already says why.
+  const owned = deps.ports ? [] : docker.info || provider.name === 'microk8s' ? await provider.ownedPorts(runner, tools).catch(() => []) : [];
   for (const port of deps.ports ?? provider.hostPorts) {
     if (owned.includes(port)) {
       checks.push({ name: `port ${port}`, ok: true, severity: 'error', message: `port ${port} is held by the sandbox itself` });
@@ -193,7 +193,7 @@ export async function runPreflight(runner: Runner, provider: ClusterProvider, to
   const go = await findGo(runner);
   for (const tool of needed) {
     const wanted = pinnedVersion(tool);
-    const local = path.join(repoRoot, '.bin', tool);
+    const local = path.join(binDir(), tool);
     const localVersion = existsSync(local) ? await reportedVersion(runner, tool, local) : undefined;
     const pathVersion = await reportedVersion(runner, tool, tool);
     const same = (v?: string) => v?.replace(/^v/, '') === wanted.replace(/^v/, '');

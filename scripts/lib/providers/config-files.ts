@@ -9,8 +9,12 @@ export function cacheFile(name: string, root = process.env.SHOPMESH_CACHE_DIR ??
 }
 
 export async function writeGeneratedFile(runner: Runner, file: string, content: string): Promise<void> {
-  await runner.api(`write ${path.relative(repoRoot, file) || file}`, async () => {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  });
+  await runner.api(
+    `write ${path.relative(repoRoot, file) || file}`,
+    async () => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, content);
+    },
+    content,
+  );
 }

@@ -5,6 +5,7 @@ import { CLUSTER_NAME, sandboxContext } from '../kube/context.ts';
 import type { Runner } from '../plan.ts';
 import { version } from '../versions.ts';
 import { cacheFile, writeGeneratedFile } from './config-files.ts';
+import { cannotLook } from './look.ts';
 import { HTTP_PORT, HTTPS_PORT, REGISTRY_PORT, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
 export const K3D_REGISTRY = `${CLUSTER_NAME}-registry.localhost`;
@@ -37,14 +38,17 @@ interface K3dCluster {
   serversRunning?: number;
 }
 
+/** k3d's JSON listing; when k3d cannot look (no Docker), an error, never "there is none". */
 async function listJson<T>(runner: Runner, k3d: string, args: string[]): Promise<T[]> {
   const result = await runner.query(k3d, [...args, '-o', 'json']);
-  if (result.code !== 0) return [];
-  try {
-    return (JSON.parse(result.stdout || '[]') as T[] | null) ?? [];
-  } catch {
-    return [];
+  if (result.code === 0) {
+    try {
+      return (JSON.parse(result.stdout || '[]') as T[] | null) ?? [];
+    } catch {
+      // falls through to cannotLook
+    }
   }
+  return cannotLook(runner, `k3d ${args.join(' ')}`, result.stderr || result.stdout, []);
 }
 
 async function registryExists(runner: Runner, k3d: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { serverSideApply } from '../kube/apply.ts';
 import { CLUSTER_NAME, sandboxContext } from '../kube/context.ts';
 import type { Runner } from '../plan.ts';
 import { version } from '../versions.ts';
+import { cannotLook } from './look.ts';
 import { HTTP_NODE_PORT, HTTP_PORT, HTTPS_NODE_PORT, HTTPS_PORT, REGISTRY_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
 export const KIND_REGISTRY = `${CLUSTER_NAME}-registry`;
@@ -32,11 +33,15 @@ export function kindClusterConfig(): Record<string, unknown> {
   };
 }
 
-async function registryState(runner: Runner): Promise<'absent' | 'stopped' | 'running'> {
-  const r = await runner.query('docker', ['inspect', '-f', '{{.State.Running}}', KIND_REGISTRY]);
-  if (r.code !== 0) return 'absent';
-  return r.stdout.trim() === 'true' ? 'running' : 'stopped';
+/** A container's state; "absent" only when Docker says there is no such container. */
+async function containerState(runner: Runner, name: string): Promise<'absent' | 'stopped' | 'running'> {
+  const r = await runner.query('docker', ['inspect', '-f', '{{.State.Running}}', name]);
+  if (r.code === 0) return r.stdout.trim() === 'true' ? 'running' : 'stopped';
+  if (/no such (object|container)/i.test(r.stderr)) return 'absent';
+  return cannotLook(runner, `docker inspect ${name}`, r.stderr || r.stdout, 'absent');
 }
+
+const registryState = (runner: Runner) => containerState(runner, KIND_REGISTRY);
 
 export const kindProvider: ClusterProvider = {
   name: 'kind',
@@ -50,9 +55,9 @@ export const kindProvider: ClusterProvider = {
 
   async clusterState(runner, tools): Promise<ClusterState> {
     const r = await runner.query(toolPath(tools, 'kind'), ['get', 'clusters']);
-    if (r.code !== 0 || !r.stdout.split('\n').map((l) => l.trim()).includes(CLUSTER_NAME)) return 'absent';
-    const node = await runner.query('docker', ['inspect', '-f', '{{.State.Running}}', `${CLUSTER_NAME}-control-plane`]);
-    return node.code === 0 && node.stdout.trim() === 'false' ? 'stopped' : 'running';
+    if (r.code !== 0) return cannotLook(runner, 'kind get clusters', r.stderr || r.stdout, 'absent');
+    if (!r.stdout.split('\n').map((l) => l.trim()).includes(CLUSTER_NAME)) return 'absent';
+    return (await containerState(runner, `${CLUSTER_NAME}-control-plane`)) === 'stopped' ? 'stopped' : 'running';
   },
 
   async ownedPorts(runner, tools) {

@@ -81,9 +81,13 @@ export const microk8sProvider: ClusterProvider = {
   },
 
   async up(runner: Runner) {
-    const status = await microk8sStatus(runner);
+    let status = await microk8sStatus(runner);
     if (!status) {
-      throw new FixableError('microk8s is not installed', 'sudo snap install microk8s --classic --channel=1.35/stable && sudo usermod -a -G microk8s $USER (then log in again)');
+      const install = 'sudo snap install microk8s --classic --channel=1.35/stable && sudo usermod -a -G microk8s $USER (then log in again)';
+      if (!runner.dryRun) throw new FixableError('microk8s is not installed', install);
+      // A plan is still worth reading before installing microk8s: show it as for a fresh install.
+      runner.note(`microk8s is not installed on this machine (up does not install it: ${install}); the plan below is for a fresh install`);
+      status = { running: false, enabled: [] };
     }
     await runner.step('microk8s running', async () => {
       if (status.running) return runner.note('running');

@@ -130,8 +130,14 @@ export async function reportedVersion(runner: Runner, tool: ToolName, executable
   return /v?\d+\.\d+\.\d+[\w.-]*/.exec(output)?.[0];
 }
 
-function binDir(root: string): string {
-  return path.join(root, '.bin');
+/**
+ * The folder that holds the project's tools: <root>/.bin for an explicit root; otherwise
+ * $SHOPMESH_BIN_DIR when set (tools kept elsewhere, or tests that must not see the real ones),
+ * else the repository's .bin/.
+ */
+export function binDir(root?: string): string {
+  if (root) return path.join(root, '.bin');
+  return process.env.SHOPMESH_BIN_DIR || path.join(repoRoot, '.bin');
 }
 
 /**
@@ -144,7 +150,7 @@ export async function ensureTool(runner: Runner, tool: ToolName, opts: EnsureToo
 
 /** ensureTool, saying where the tool came from (for `npm run tools`). */
 export async function provideTool(runner: Runner, tool: ToolName, opts: EnsureToolOptions = {}): Promise<{ path: string; source: ToolSource }> {
-  const root = opts.root ?? repoRoot;
+  const root = opts.root;
   const wanted = pinnedVersion(tool);
   const local = path.join(binDir(root), tool);
   if (existsSync(local)) {
@@ -225,7 +231,7 @@ function removePartialsOnInterrupt(): void {
   }
 }
 
-async function download(tool: ToolName, url: string, sha256: string, member: string | undefined, root: string): Promise<void> {
+async function download(tool: ToolName, url: string, sha256: string, member: string | undefined, root: string | undefined): Promise<void> {
   const dir = binDir(root);
   mkdirSync(dir, { recursive: true });
   const partial = path.join(dir, `.download-${tool}-${randomBytes(4).toString('hex')}`);
@@ -267,7 +273,7 @@ async function download(tool: ToolName, url: string, sha256: string, member: str
 }
 
 /** Puts .bin/ first on PATH for child processes (helm plugins, kubectl from Tilt). */
-export function preferProjectBin(root = repoRoot): void {
+export function preferProjectBin(root?: string): void {
   const dir = binDir(root);
   const parts = (process.env.PATH ?? '').split(path.delimiter);
   if (parts[0] !== dir) process.env.PATH = [dir, ...parts.filter((p) => p !== dir)].join(path.delimiter);

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Runner } from '../plan.ts';
+import { StubBin, mutatingCalls } from '../../../test/support/stubs.ts';
+import { k3dProvider } from './k3d.ts';
+import { kindProvider } from './kind.ts';
+import { microk8sProvider } from './microk8s.ts';
+
+function capture() {
+  let text = '';
+  return { out: { write: (t: string) => void (text += t) }, text: () => text };
+}
+
+function stubbed(t: import('node:test').TestContext, state: ConstructorParameters<typeof StubBin>[0]): StubBin {
+  const stubs = new StubBin(state);
+  t.after(stubs.install());
+  return stubs;
+}
+
+for (const provider of [k3dProvider, kindProvider]) {
+  test(`${provider.name}: with Docker down, down and status cannot look, and say so instead of "nothing to delete"`, async (t) => {
+    const stubs = stubbed(t, { dockerDown: true, k3dClusters: [{ name: 'shopmesh', serversCount: 1, serversRunning: 1 }], kindClusters: ['shopmesh'] });
+    await assert.rejects(provider.down(new Runner({ out: capture().out }), {}, { all: true }), (err: Error & { hint?: string }) => {
+      assert.match(err.message, /could not look, so shopmesh cannot tell what exists: .*(Cannot connect to the Docker daemon|failed to list clusters)/);
+      assert.match(err.hint ?? '', /npm run doctor/);
+      return true;
+    });
+    await assert.rejects(provider.clusterState(new Runner({ out: capture().out }), {}), /could not look/);
+    assert.deepEqual(mutatingCalls(stubs.calls()), []);
+  });
+
+  test(`${provider.name}: a dry run without Docker states its assumption and still shows the plan`, async (t) => {
+    stubbed(t, { dockerDown: true });
+    const c = capture();
+    const dry = new Runner({ dryRun: true, out: c.out });
+    await provider.up(dry, {});
+    assert.match(c.text(), /could not look: .*; the plan assumes nothing exists yet/);
+    assert.ok(dry.plan.some((l) => /cluster create|create cluster/.test(l)), dry.plan.join('\n'));
+  });
+}
+
+test('microk8s: a dry run on a machine without microk8s says so and shows the whole plan of a fresh install', async (t) => {
+  stubbed(t, {});
+  const c = capture();
+  const dry = new Runner({ dryRun: true, out: c.out });
+  await microk8sProvider.up(dry, {});
+  assert.match(c.text(), /microk8s is not installed on this machine \(up does not install it: sudo snap install microk8s/);
+  assert.deepEqual(dry.plan.slice(0, 5), ['$ microk8s start', '$ microk8s status --wait-ready --timeout 300', '$ microk8s enable dns', '$ microk8s enable registry', '$ microk8s enable hostpath-storage']);
+  // A real run stops with the install command.
+  await assert.rejects(microk8sProvider.up(new Runner({ out: capture().out }), {}), /microk8s is not installed/);
+});
