@@ -181,3 +181,22 @@ test('the 100,001st key: 100,000 newer keys in both services do not evict the fi
   assert.equal(orderIdOf(again), orderIdOf(first));
   assert.equal((await ledger(shop.urls.payments!, orderIdOf(first))).length, 1);
 });
+
+test('FAIL_AFTER_CHARGE (the retries scenario\'s switch): the charge is recorded before the 503, so only the same key keeps a retry from charging twice', async (t) => {
+  const shop = await startShop({ services: BACKEND, serviceEnv: { payments: { ERROR_PERCENT: '100', ERROR_STATUS: '503', FAIL_AFTER_CHARGE: 'true' } } });
+  t.after(() => shop.stop());
+  const auth = bearer(await tokenFor(shop.urls.users!));
+  const key = randomUUID();
+  const lost = await placeOrder(shop.urls.orders!, key, ORDER, auth);
+  assert.equal(lost.status, 502, lost.text);
+  assert.equal(codeOf(lost), 'payment_unconfirmed', 'orders never calls a lost answer "not made"');
+  assert.equal((await call(`${shop.adminUrls.payments}/admin/switches`, { method: 'PUT', json: { errorPercent: 0 } })).status, 200);
+  const list = (await call(`${shop.urls.orders}/orders?limit=100`, { headers: auth })).json as { orders: Array<{ order_id: string; status: string }> };
+  const pending = list.orders.at(-1)!;
+  assert.equal(pending.status, 'pending');
+  assert.equal((await ledger(shop.urls.payments!, pending.order_id)).length, 1, 'payments recorded the charge before answering 503');
+  const done = await placeOrder(shop.urls.orders!, key, ORDER, auth);
+  assert.equal(done.status, 201, done.text);
+  assert.equal(orderIdOf(done), pending.order_id);
+  assert.equal((await ledger(shop.urls.payments!, pending.order_id)).length, 1, 'the retry with the same key replayed the charge');
+});

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { databaseFile, openDatabase } from '../../shared/src/database.ts';
+import { databaseFile, IN_MEMORY, openDatabase } from '../../shared/src/database.ts';
 import { DEADLINE_HEADER } from '../../shared/src/deadline.ts';
 import { fingerprintOf } from '../../shared/src/idempotency.ts';
 import { DEV_SERVICE_TOKEN } from '../../shared/src/service-token.ts';
@@ -127,15 +127,20 @@ test('an injected failure before the charge: a retry charges exactly once', asyn
   assert.equal((await list(a, '?order=6001')).charges.length, 1);
 });
 
-test('FAIL_AFTER_CHARGE_PERCENT answers 503 after the charge is committed: a new key would charge twice, the same key does not', async () => {
-  const a = createApp({ runtime: testRuntime({ service: 'payments' }), failAfterChargePercent: 100, random: () => 0 });
+test('FAIL_AFTER_CHARGE turns the error share into a 503 after the charge is committed: a new key would charge twice, the same key does not', async () => {
+  const runtime = testRuntime({ service: 'payments' }, { random: () => 0 });
+  runtime.switches.update({ errorPercent: 30 });
+  const ledger = createLedger(openDatabase(IN_MEMORY, ''));
+  const a = createApp({ runtime, ledger, failAfterCharge: true });
+  const charges = () => ledger.list({ limit: 100, after: 0 }, '6001').items.length;
   const lost = await pay(a, body, 'after-1');
   assert.equal(lost.status, 503);
-  assert.equal((await list(a, '?order=6001')).charges.length, 1, 'the charge is recorded although the answer was a 503');
+  assert.equal(charges(), 1, 'the charge is recorded although the answer was a 503');
   assert.equal((await pay(a, body, 'after-1')).status, 503);
-  assert.equal((await list(a, '?order=6001')).charges.length, 1, 'a retry with the same key does not charge again');
+  assert.equal(charges(), 1, 'a retry with the same key does not charge again');
   await pay(a, body, 'after-2');
-  assert.equal((await list(a, '?order=6001')).charges.length, 2, 'a retry without the key would have charged twice');
+  assert.equal(charges(), 2, 'a retry without the key would have charged twice');
+  assert.equal((await a.request('/payments?order=6001')).status, 503, 'other routes still fail before the work');
 });
 
 test('the ledger and its keys survive reopening the file; charge ids never repeat', () => {

@@ -1,7 +1,6 @@
 import { IN_MEMORY, openDatabase } from '../../shared/src/database.ts';
 import { createServiceApp, type Runtime } from '../../shared/src/service-app.ts';
 import { DEV_SERVICE_TOKEN } from '../../shared/src/service-token.ts';
-import type { RandomSource } from '../../shared/src/switches.ts';
 import { createLedger, type Ledger } from './ledger.ts';
 import { createPaymentRoutes } from './routes/payments.ts';
 
@@ -10,22 +9,20 @@ export interface PaymentsDeps {
   /** Defaults to an in-memory ledger (unit tests); main.ts passes the one in DATA_DIR. */
   ledger?: Ledger;
   serviceToken?: string;
-  failAfterChargePercent?: number;
-  random?: RandomSource;
+  /** The switches' failures on POST /payments happen after the charge is committed (FAIL_AFTER_CHARGE). */
+  failAfterCharge?: boolean;
   now?: () => Date;
 }
 
 export function createApp(deps: PaymentsDeps) {
   const now = deps.now ?? (() => new Date());
   const ledger = deps.ledger ?? createLedger(openDatabase(IN_MEMORY, ''), { now });
-  const failAfterChargePercent = deps.failAfterChargePercent ?? 0;
+  if (deps.failAfterCharge) deps.runtime.switches.deferFailuresWhen((c) => c.req.method === 'POST' && c.req.path === '/payments');
   return createServiceApp(deps.runtime).route(
     '/',
     createPaymentRoutes({
       ledger,
       serviceToken: deps.serviceToken ?? DEV_SERVICE_TOKEN,
-      failAfterChargePercent: () => failAfterChargePercent,
-      random: deps.random,
       now: () => now().getTime(),
     }),
   );

@@ -21,7 +21,7 @@ runtime.logger.info('ledger open', { file: databaseFile(config.dataDir, 'payment
 // Expired keys are deleted hourly; nothing is ever evicted by count.
 const purge = setInterval(() => ledger.keys.purgeExpired(), 3600_000);
 purge.unref();
-const app = createApp({ runtime, ledger, serviceToken, failAfterChargePercent: config.failAfterChargePercent });
+const app = createApp({ runtime, ledger, serviceToken, failAfterCharge: config.failAfterCharge });
 await runService({
   app,
   runtime,

@@ -18,6 +18,21 @@ export interface Switches {
   update(patch: Partial<SwitchSettings>): Readonly<SwitchSettings>;
   /** Middleware applying the switches to the routes after it. */
   middleware: MiddlewareHandler;
+  /**
+   * Requests matching `when` are not failed before the route: the decision is handed to the route
+   * (see deferredFailure), which fails *after* doing its work, as if the answer were lost.
+   */
+  deferFailuresWhen(when: (c: Context) => boolean): void;
+}
+
+export interface DeferredFailure {
+  status: ContentfulStatusCode;
+  why: string;
+}
+
+/** The failure the switches decided for this request and left to the route, if any. */
+export function deferredFailure(c: Context): DeferredFailure | undefined {
+  return (c.var as { deferredFailure?: DeferredFailure }).deferredFailure;
 }
 
 export interface SwitchesOptions {
@@ -29,15 +44,18 @@ export function createSwitches(initial: SwitchSettings, options: SwitchesOptions
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
   let current: Readonly<SwitchSettings> = Object.freeze({ ...initial });
+  let deferWhen: ((c: Context) => boolean) | undefined;
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const s = current;
     if (s.latencyMs > 0 && s.latencyPercent > 0 && random() * 100 < s.latencyPercent) await sleep(s.latencyMs);
-    if (s.alwaysFail) {
-      return errorResponse(c, s.errorStatus as ContentfulStatusCode, 'injected_failure', 'failing on purpose (ALWAYS_FAIL)');
-    }
-    if (s.errorPercent > 0 && random() * 100 < s.errorPercent) {
-      return errorResponse(c, s.errorStatus as ContentfulStatusCode, 'injected_error', `failing on purpose (ERROR_PERCENT=${s.errorPercent})`);
+    const why = s.alwaysFail ? 'ALWAYS_FAIL' : s.errorPercent > 0 && random() * 100 < s.errorPercent ? `ERROR_PERCENT=${s.errorPercent}` : undefined;
+    if (why !== undefined) {
+      if (deferWhen?.(c)) {
+        c.set('deferredFailure' as never, { status: s.errorStatus as ContentfulStatusCode, why } as never);
+      } else {
+        return errorResponse(c, s.errorStatus as ContentfulStatusCode, s.alwaysFail ? 'injected_failure' : 'injected_error', `failing on purpose (${why})`);
+      }
     }
     await next();
   };
@@ -49,6 +67,9 @@ export function createSwitches(initial: SwitchSettings, options: SwitchesOptions
       return current;
     },
     middleware,
+    deferFailuresWhen(when) {
+      deferWhen = when;
+    },
   };
 }
 

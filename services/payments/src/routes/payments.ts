@@ -7,7 +7,7 @@ import { fingerprintOf, REPLAYED_HEADER, requireIdempotencyKey } from '../../../
 import { readPage } from '../../../shared/src/pagination.ts';
 import type { ServiceEnv } from '../../../shared/src/service-app.ts';
 import { requireServiceToken } from '../../../shared/src/service-token.ts';
-import type { RandomSource } from '../../../shared/src/switches.ts';
+import { deferredFailure } from '../../../shared/src/switches.ts';
 import type { Ledger } from '../ledger.ts';
 
 export const MAX_AMOUNT_CENTS = 100_000_000;
@@ -24,15 +24,11 @@ const orderFilter = z.string().check(z.regex(/^[\w-]{1,64}$/, 'must be an order 
 export interface PaymentRoutesDeps {
   ledger: Ledger;
   serviceToken: string;
-  /** Share (0–100) of successful answers replaced by a 503 after the charge is committed. */
-  failAfterChargePercent: () => number;
-  random?: RandomSource;
   now?: () => number;
 }
 
 export function createPaymentRoutes(deps: PaymentRoutesDeps) {
   const { ledger } = deps;
-  const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
   return new Hono<ServiceEnv>()
     .post('/payments', requireServiceToken(deps.serviceToken), async (c) => {
@@ -42,10 +38,9 @@ export function createPaymentRoutes(deps: PaymentRoutesDeps) {
       const key = requireIdempotencyKey(c);
       const request = await readJson(c, chargeRequestSchema);
       const { charge, replayed } = ledger.charge(request, key, fingerprintOf(request), deadline);
-      const share = deps.failAfterChargePercent();
-      if (share > 0 && random() * 100 < share) {
-        return errorResponse(c, 503, 'injected_failure', 'failing on purpose after the charge was recorded (FAIL_AFTER_CHARGE_PERCENT)');
-      }
+      // FAIL_AFTER_CHARGE: the switches' failure lands here, after the commit, like a lost answer.
+      const failure = deferredFailure(c);
+      if (failure) return errorResponse(c, failure.status, 'injected_error', `failing on purpose after the charge was recorded (${failure.why}, FAIL_AFTER_CHARGE)`);
       if (replayed) c.header(REPLAYED_HEADER, 'true');
       return c.json(charge, 201);
     })
