@@ -28,7 +28,7 @@ const spec = {
     'dry-run': { type: 'boolean', description: 'Print the processes, ports and environment, and start nothing.' },
   },
   details: `Ports (HTTP / admin): storefront 5000/5100, users 5001/5101, products 5002/5102, orders 5003/5103, payments 5004/5104, notifications 5005/5105.
-A save of a service's source (services/<name>/src) or of services/shared/src restarts that service, however the file was written.
+A save under services/<name>/src restarts that service (under services/shared/src, every service), however the file was written.
 The URLs are printed once every service answers. Ctrl-C stops everything, each service draining first; Ctrl-C again
 (${FORCE_AFTER_MS / 1000} s or more after the first) kills them at once.
 Examples:
