@@ -1,9 +1,9 @@
 // npm run open: the port-forward it plans for each addon, and its refusals.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, ADDON_ENDPOINTS } from './open.ts';
 import { UsageError } from './lib/cli.ts';
-import { FakeApiServer } from './lib/kube/fake-apiserver.ts';
+import { auditSince, pathOf, seedNamespace, startTestApiServer, type LocalApiServer } from '../test/support/apiserver.ts';
 
 function capture() {
   let text = '';
@@ -33,20 +33,25 @@ test('an unknown or missing addon is a usage error naming the choices', async ()
   await assert.rejects(open(['--dry-run'], { out: capture().out }), UsageError);
 });
 
+// One real API server for the tests that look things up.
+let api: LocalApiServer;
+before(async () => {
+  api = await startTestApiServer({ crds: false });
+  await seedNamespace(api, 'istio-system');
+});
+after(() => api?.stop());
+
 test('an addon that is not installed is refused with the command that installs it', async (t) => {
-  const api = new FakeApiServer();
-  await api.start();
-  t.after(() => api.stop());
-  useKubeconfig(t, api.writeKubeconfig(['k3d-shopmesh'], 'k3d-shopmesh'));
+  useKubeconfig(t, api.writeKubeconfig(['k3d-shopmesh']));
+  const mark = api.auditEvents().length;
   await assert.rejects(open(['kiali', '--provider', 'k3d', '--no-browser'], { out: capture().out }), (err: Error & { hint?: string }) => /kiali is not installed/.test(err.message) && err.hint === 'npm run up -- --addons kiali');
-  assert.ok(api.requests.some((r) => r.path.includes('/namespaces/istio-system/services/kiali')), 'it asked the API server for the Service');
+  const asked = await auditSince(api, mark, (e) => e.some((x) => pathOf(x) === '/api/v1/namespaces/istio-system/services/kiali'));
+  assert.ok(asked.some((e) => e.verb === 'get' && pathOf(e) === '/api/v1/namespaces/istio-system/services/kiali' && e.responseStatus?.code === 404), 'it asked the API server for the Service');
 });
 
 test('a foreign kube context is refused before anything is looked up', async (t) => {
-  const api = new FakeApiServer();
-  await api.start();
-  t.after(() => api.stop());
-  useKubeconfig(t, api.writeKubeconfig(['prod'], 'prod'));
-  await assert.rejects(open(['kiali', '--provider', 'k3d', '--no-browser'], { out: capture().out }));
-  assert.equal(api.requests.length, 0);
+  useKubeconfig(t, api.writeKubeconfig(['prod']));
+  const mark = api.auditEvents().length;
+  await assert.rejects(open(['kiali', '--provider', 'k3d', '--no-browser'], { out: capture().out }), /prod|k3d-shopmesh/);
+  assert.deepEqual(api.auditEvents().slice(mark), []);
 });

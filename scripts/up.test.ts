@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,18 +8,48 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { up } from './up.ts';
 import { down } from './down.ts';
-import { FakeApiServer } from './lib/kube/fake-apiserver.ts';
+import { readObject } from './lib/kube/apply.ts';
+import { auditSince, kubeConfigOf, pathOf, playDeploymentController, queryOf, seedNamespace, startTestApiServer, writes, type LocalApiServer } from '../test/support/apiserver.ts';
 import { StubBin, mutatingCalls } from '../test/support/stubs.ts';
 import { version } from './lib/versions.ts';
 
-const SHOP = YAML.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } }) +
+// What the stub kubectl renders for the shop: a namespace judged by Pod Security, and one Deployment
+// the real API server accepts (selector, labels, a restricted-compliant pod).
+const SHOP =
+  YAML.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'restricted' } } }) +
   '---\n' +
   YAML.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'users-v1', namespace: 'shop', labels: { app: 'users', version: 'v1' } },
-    spec: { replicas: 1, template: { spec: { containers: [{ name: 'users', image: 'shopmesh/users' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'users', version: 'v1' } },
+      template: {
+        metadata: { labels: { app: 'users', version: 'v1' } },
+        spec: {
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{ name: 'users', image: 'shopmesh/users', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+        },
+      },
+    },
   });
+
+// One real API server for the file. The up flows write the sandbox's fixed names (shop,
+// cert-manager, …), so each test asserts what its own run did (from the audit log), not a fresh state.
+let api: LocalApiServer;
+let stopController: () => Promise<void> = async () => {};
+before(async () => {
+  api = await startTestApiServer({ contexts: ['k3d-shopmesh', 'kind-shopmesh'] });
+  // What the Helm charts would have created (the stub helm installs nothing).
+  for (const ns of ['istio-system', 'istio-ingress', 'cert-manager']) await seedNamespace(api, ns);
+  // No controller-manager: the test plays the Deployment controller for the shop.
+  stopController = playDeploymentController(api, 'shop', { intervalMs: 100 });
+});
+after(async () => {
+  await stopController();
+  await api?.stop();
+});
 
 function capture() {
   let text = '';
@@ -41,39 +71,53 @@ async function gateway(t: import('node:test').TestContext): Promise<{ url: strin
 async function sandbox(t: import('node:test').TestContext, provider: 'k3d' | 'kind') {
   const stubs = new StubBin({}, SHOP);
   const restore = stubs.install();
-  const api = new FakeApiServer();
-  await api.start();
-  const kubeconfig = api.writeKubeconfig([`${provider}-shopmesh`], `${provider}-shopmesh`);
   const savedKubeconfig = process.env.KUBECONFIG;
-  process.env.KUBECONFIG = kubeconfig;
+  process.env.KUBECONFIG = api.writeKubeconfig([`${provider}-shopmesh`]);
   process.env.SHOPMESH_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'cache-'));
-  // What cert-manager's chart would install.
-  for (const name of ['certificates.cert-manager.io', 'clusterissuers.cert-manager.io', 'issuers.cert-manager.io']) {
-    api.seed({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
-  }
-  t.after(async () => {
+  t.after(() => {
     restore();
     if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
     else process.env.KUBECONFIG = savedKubeconfig;
-    await api.stop();
   });
   const gw = await gateway(t);
   const builds: Array<{ pushRegistry: string; clusterRegistry: string }> = [];
   const deps = {
     tools: { root: mkdtempSync(path.join(os.tmpdir(), 'root-')) },
     gatewayUrl: gw.url,
-    pollIntervalMs: 10,
+    pollIntervalMs: 50,
     preflight: { isPortFree: async () => true },
     buildImages: async (_runner: unknown, opts: { pushRegistry: string; clusterRegistry: string }) => {
       builds.push(opts);
       return { users: `${opts.clusterRegistry}/shopmesh/users:c0ffee` };
     },
   };
-  return { stubs, api, gw, builds, deps };
+  const kc = kubeConfigOf(process.env.KUBECONFIG);
+  return { stubs, gw, builds, deps, kc };
+}
+
+/** down puts the pinned tools in .bin/ first on PATH; the stubs are handed to it by path instead. */
+function stubTools(stubs: StubBin): { k3d: string; kind: string } {
+  return { k3d: path.join(stubs.dir, 'k3d'), kind: path.join(stubs.dir, 'kind') };
+}
+
+/** Every object in the namespaces and cluster-scoped kinds up writes to, by uid. */
+async function inventory(): Promise<string[]> {
+  const paths = ['/api/v1/namespaces', '/apis/cert-manager.io/v1/clusterissuers', ...['shop', 'cert-manager', 'istio-system', 'kube-public'].flatMap((ns) => [
+    `/api/v1/namespaces/${ns}/secrets`, `/api/v1/namespaces/${ns}/configmaps`, `/apis/apps/v1/namespaces/${ns}/deployments`,
+    `/apis/cert-manager.io/v1/namespaces/${ns}/certificates`, `/apis/telemetry.istio.io/v1/namespaces/${ns}/telemetries`,
+  ])];
+  const uids: string[] = [];
+  for (const p of paths) {
+    const r = await api.request<{ items: Array<{ metadata: { uid: string; name: string } }> }>('GET', p);
+    assert.equal(r.status, 200, p);
+    uids.push(...r.body.items.map((o) => `${p}/${o.metadata.name} ${o.metadata.uid}`));
+  }
+  return uids.sort();
 }
 
 test('up with k3d runs the whole flow in order, and a second run creates nothing', async (t) => {
-  const { stubs, api, gw, builds, deps } = await sandbox(t, 'k3d');
+  const { stubs, gw, builds, deps, kc } = await sandbox(t, 'k3d');
+  const auditMark = api.auditEvents().length;
   const first = capture();
   assert.equal(await up(['--provider', 'k3d', '--addons', 'jaeger'], { ...deps, out: first.out }), 0);
 
@@ -102,46 +146,57 @@ test('up with k3d runs the whole flow in order, and a second run creates nothing
   assert.deepEqual(k3dConfig.registries.use, ['k3d-shopmesh-registry.localhost:5050']);
   assert.equal(k3dConfig.options.k3s.extraArgs[0].arg, '--disable=traefik');
 
-  const applied = api.requests.filter((r) => r.method === 'PATCH').map((r) => r.path);
+  // The API calls of this run, from the real server's audit log.
+  const events = await auditSince(api, auditMark, (e) => writes(e).some((x) => pathOf(x) === '/apis/apps/v1/namespaces/shop/deployments/users-v1'));
+  const applies = writes(events).filter((e) => e.user.username === 'shopmesh-tester' && !e.objectRef?.subresource);
+  const applied = applies.map(pathOf);
   for (const p of ['/apis/cert-manager.io/v1/clusterissuers/shopmesh-selfsigned', '/apis/cert-manager.io/v1/namespaces/cert-manager/certificates/shopmesh-ca', '/apis/cert-manager.io/v1/clusterissuers/shopmesh-ca', '/apis/telemetry.istio.io/v1/namespaces/istio-system/telemetries/mesh-default', '/api/v1/namespaces/shop', '/api/v1/namespaces/shop/secrets/users-jwt-keys', '/apis/apps/v1/namespaces/shop/deployments/users-v1']) {
     assert.ok(applied.includes(p), `applied ${p}`);
   }
   assert.ok(applied.indexOf('/apis/cert-manager.io/v1/clusterissuers/shopmesh-selfsigned') < applied.indexOf('/apis/cert-manager.io/v1/clusterissuers/shopmesh-ca'));
-  assert.ok(api.requests.filter((r) => r.method === 'PATCH').every((r) => r.fieldManager === 'shopmesh'));
-  const deployment = api.get('apps/v1', 'Deployment', 'users-v1', 'shop') as any;
+  // Every write is a server-side apply (PATCH with a field manager), by shopmesh, accepted.
+  assert.ok(applies.every((e) => e.verb === 'patch' && queryOf(e).get('fieldManager') === 'shopmesh' && (e.responseStatus?.code ?? 0) < 300), JSON.stringify(applies.map((e) => [e.verb, e.requestURI, e.responseStatus?.code])));
+  const deployment = (await readObject(kc, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'users-v1' })) as any;
   assert.equal(deployment.spec.template.spec.containers[0].image, 'k3d-shopmesh-registry.localhost:5050/shopmesh/users:c0ffee');
-  const secret = api.get('v1', 'Secret', 'users-jwt-keys', 'shop') as any;
+  assert.ok(deployment.metadata.managedFields.some((m: any) => m.manager === 'shopmesh' && m.operation === 'Apply'));
+  const secret = (await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'users-jwt-keys' })) as any;
   assert.match(Buffer.from(secret.data['private.pem'], 'base64').toString(), /BEGIN PRIVATE KEY/);
+  const ca = (await readObject(kc, { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: 'cert-manager', name: 'shopmesh-ca' })) as any;
+  assert.deepEqual(ca.spec.issuerRef, { name: 'shopmesh-selfsigned', kind: 'ClusterIssuer', group: 'cert-manager.io' });
   assert.deepEqual(builds, [{ pushRegistry: 'localhost:5050', clusterRegistry: 'k3d-shopmesh-registry.localhost:5050' }]);
   assert.deepEqual(gw.seen, ['shop.localhost /api/users/1', 'shop.localhost /api/products/101', 'shop.localhost /api/orders/5001']);
   assert.match(first.text(), /shop: 1\/1 deployments available \(users-v1 1\/1\)/);
   assert.match(first.text(), /http:\/\/shop\.localhost:8080\//);
   assert.match(first.text(), /npm run scenario:canary/);
 
-  // Second run against the stubs' state: nothing is created.
+  // Second run against the stubs' state and the same server: nothing is created, nothing changes.
   const callsBefore = stubs.calls().length;
-  const objectsBefore = [...api.objects.keys()].sort();
-  const postsBefore = api.requests.filter((r) => r.method === 'POST').length;
+  const objectsBefore = await inventory();
+  const auditMark2 = api.auditEvents().length;
   const second = capture();
   assert.equal(await up(['--provider', 'k3d', '--addons', 'jaeger'], { ...deps, out: second.out }), 0);
   assert.deepEqual(mutatingCalls(stubs.calls().slice(callsBefore)), []);
-  assert.deepEqual([...api.objects.keys()].sort(), objectsBefore);
-  assert.equal(api.requests.filter((r) => r.method === 'POST').length, postsBefore);
-  assert.equal((api.get('v1', 'Secret', 'users-jwt-keys', 'shop') as any).data['private.pem'], secret.data['private.pem'], 'the key pair is kept');
+  assert.deepEqual(await inventory(), objectsBefore);
+  const secondWrites = writes(await auditSince(api, auditMark2, (e) => writes(e).some((x) => pathOf(x) === '/apis/apps/v1/namespaces/shop/deployments/users-v1'))).filter((e) => e.user.username === 'shopmesh-tester' && !e.objectRef?.subresource);
+  assert.ok(secondWrites.length > 0, 'the second run re-applies');
+  assert.deepEqual(secondWrites.filter((e) => e.verb === 'create' || e.responseStatus?.code === 201).map(pathOf), [], 'no object is created');
+  assert.ok(!secondWrites.some((e) => pathOf(e).endsWith('/secrets/users-jwt-keys')), 'the key pair is not re-applied');
+  assert.equal(((await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'users-jwt-keys' })) as any).data['private.pem'], secret.data['private.pem'], 'the key pair is kept');
+  assert.equal(((await readObject(kc, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'users-v1' })) as any).metadata.resourceVersion, deployment.metadata.resourceVersion, 'the Deployment is unchanged');
   assert.match(second.text(), /istiod 1\.31\.\d+ is deployed with these values|is deployed with these values/);
 
   // down deletes the cluster only; --all the registry too.
   const mark = stubs.calls().length;
-  assert.equal(await down(['--provider', 'k3d'], { out: capture().out }), 0);
+  assert.equal(await down(['--provider', 'k3d'], { out: capture().out, tools: stubTools(stubs) }), 0);
   assert.deepEqual(mutatingCalls(stubs.calls().slice(mark)), ['k3d cluster delete shopmesh']);
   assert.deepEqual(stubs.state().k3dRegistries, [{ name: 'k3d-shopmesh-registry.localhost' }]);
   const mark2 = stubs.calls().length;
-  assert.equal(await down(['--provider', 'k3d', '--all'], { out: capture().out }), 0);
+  assert.equal(await down(['--provider', 'k3d', '--all'], { out: capture().out, tools: stubTools(stubs) }), 0);
   assert.deepEqual(mutatingCalls(stubs.calls().slice(mark2)), ['k3d registry delete k3d-shopmesh-registry.localhost']);
 });
 
 test('up with kind wires the registry the way kind documents it and exposes the gateway on NodePorts', async (t) => {
-  const { stubs, api, builds, deps } = await sandbox(t, 'kind');
+  const { stubs, builds, deps, kc } = await sandbox(t, 'kind');
   assert.equal(await up(['--provider', 'kind'], { ...deps, out: capture().out }), 0);
   const calls = mutatingCalls(stubs.calls());
   assert.deepEqual(calls.slice(0, 5), [
@@ -161,7 +216,8 @@ test('up with kind wires the registry the way kind documents it and exposes the 
   assert.match(gatewayInstall, /"type":"NodePort"/);
   assert.match(gatewayInstall, /"nodePort":30080/);
   assert.match(gatewayInstall, /"nodePort":30443/);
-  const hosting = api.get('v1', 'ConfigMap', 'local-registry-hosting', 'kube-public') as any;
+  const hosting = (await readObject(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-public', name: 'local-registry-hosting' })) as any;
+  assert.ok(hosting.metadata.managedFields.some((m: any) => m.manager === 'shopmesh' && m.operation === 'Apply'));
   assert.match(hosting.data['localRegistryHosting.v1'], /host: "localhost:5050"/);
   assert.deepEqual(builds, [{ pushRegistry: 'localhost:5050', clusterRegistry: 'localhost:5050' }]);
 
@@ -170,7 +226,7 @@ test('up with kind wires the registry the way kind documents it and exposes the 
   assert.deepEqual(mutatingCalls(stubs.calls().slice(mark)), []);
 
   const mark2 = stubs.calls().length;
-  assert.equal(await down(['--provider', 'kind', '--all'], { out: capture().out }), 0);
+  assert.equal(await down(['--provider', 'kind', '--all'], { out: capture().out, tools: stubTools(stubs) }), 0);
   assert.deepEqual(mutatingCalls(stubs.calls().slice(mark2)), ['kind delete cluster --name shopmesh', 'docker rm -f shopmesh-registry']);
 });
 
