@@ -58,7 +58,7 @@ function assertDrainedOnce(run: DevRun): void {
 }
 
 // Concurrent: each case has its own port block and its own process tree.
-describe('npm run dev stops everything, whoever is signalled', { concurrency: 3 }, () => {
+describe('npm run dev stops everything, whoever is signalled', { concurrency: 4 }, () => {
   test('Ctrl-C in a terminal (SIGINT to the whole process group) is one graceful stop', async (t) => {
     const { run, tree, ports } = await startUsers(t);
     process.kill(-tree.npm, 'SIGINT');
@@ -98,36 +98,36 @@ describe('npm run dev stops everything, whoever is signalled', { concurrency: 3 
     process.kill(tree.dev, 'SIGKILL');
     await assertAllGone(run, tree, ports);
   });
-});
 
-test('SIGINTs within the grace period are one Ctrl-C; one after it kills a service still draining', async (t) => {
-  const base = await freePortBase(USERS_OFFSETS);
-  // A long drain deadline, so the service is still draining when the second Ctrl-C comes.
-  const run = startDev({ args: ['--only', 'users', '--port-base', String(base)], env: { SHUTDOWN_TIMEOUT_MS: '20000' } }, t);
-  await waitForOutput(run, /all services are listening/, 60_000);
-  const tree = { npm: run.child.pid!, tsx: 0, dev: run.child.pid!, service: 0, all: run.tree() };
-  // A request whose headers never end keeps the server from finishing its drain.
-  const socket = net.connect(base + 1, '127.0.0.1');
-  t.after(() => socket.destroy());
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.write('GET /users/1 HTTP/1.1\r\nHost: x\r\n');
-  await sleep(100);
+  test('SIGINTs within the grace period are one Ctrl-C; one after it kills a service still draining', async (t) => {
+    const base = await freePortBase(USERS_OFFSETS);
+    // A long drain deadline, so the service is still draining when the second Ctrl-C comes.
+    const run = startDev({ args: ['--only', 'users', '--port-base', String(base)], env: { SHUTDOWN_TIMEOUT_MS: '20000' } }, t);
+    await waitForOutput(run, /all services are listening/, 60_000);
+    const tree = { npm: run.child.pid!, tsx: 0, dev: run.child.pid!, service: 0, all: run.tree() };
+    // A request whose headers never end keeps the server from finishing its drain.
+    const socket = net.connect(base + 1, '127.0.0.1');
+    t.after(() => socket.destroy());
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.write('GET /users/1 HTTP/1.1\r\nHost: x\r\n');
+    await sleep(100);
 
-  const sentAt = Date.now();
-  for (let i = 0; i < 3; i++) {
-    process.kill(run.child.pid!, 'SIGINT'); // throws if the runner is already gone: it must not be
-    await sleep(30);
-  }
-  await waitForOutput(run, /users +\| \S+ draining reason=SIGTERM/, 5_000);
-  await sleep(Math.max(0, 2_200 - (Date.now() - sentAt)));
-  assert.ok(isAlive(tree.all[0]!), `the service is still draining:\n${run.output()}`);
-  assert.doesNotMatch(run.output(), /again: killing/, 'the repeats within 2 s were taken as the same Ctrl-C');
-  process.kill(run.child.pid!, 'SIGINT');
-  await assertAllGone(run, tree, USERS_OFFSETS.map((o) => base + o));
-  assert.equal(await run.exited, 0);
-  const out = run.output();
-  assert.equal(out.match(/SIGINT: stopping every service/g)?.length, 1, out);
-  assert.equal(out.match(/SIGINT again: killing every service now/g)?.length, 1, out);
-  assert.doesNotMatch(out, /stopped clean=true/, 'the service was killed, not left to finish its drain');
-  assert.ok(Date.now() - sentAt < 15_000, 'the kill did not wait for the 20 s drain deadline');
+    const sentAt = Date.now();
+    for (let i = 0; i < 3; i++) {
+      process.kill(run.child.pid!, 'SIGINT'); // throws if the runner is already gone: it must not be
+      await sleep(30);
+    }
+    await waitForOutput(run, /users +\| \S+ draining reason=SIGTERM/, 5_000);
+    await sleep(Math.max(0, 2_200 - (Date.now() - sentAt)));
+    assert.ok(isAlive(tree.all[0]!), `the service is still draining:\n${run.output()}`);
+    assert.doesNotMatch(run.output(), /again: killing/, 'the repeats within 2 s were taken as the same Ctrl-C');
+    process.kill(run.child.pid!, 'SIGINT');
+    await assertAllGone(run, tree, USERS_OFFSETS.map((o) => base + o));
+    assert.equal(await run.exited, 0);
+    const out = run.output();
+    assert.equal(out.match(/SIGINT: stopping every service/g)?.length, 1, out);
+    assert.equal(out.match(/SIGINT again: killing every service now/g)?.length, 1, out);
+    assert.doesNotMatch(out, /stopped clean=true/, 'the service was killed, not left to finish its drain');
+    assert.ok(Date.now() - sentAt < 15_000, 'the kill did not wait for the 20 s drain deadline');
+  });
 });
