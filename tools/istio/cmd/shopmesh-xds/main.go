@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"istio.io/istio/pkg/log"
 
 	"shopmesh.local/tools/istio/xdsproof"
 )
 
-const usage = `usage: shopmesh-xds [--in request.json] [--verbose]
+const usage = `usage: shopmesh-xds [--in request.json] [--verbose] | --version
 
 Reads a request (JSON: istioVersion, meshConfig, gateway {release, namespace, values},
 scenarios [{name, objects}]) from --in or stdin, loads each scenario's objects plus the rendered
@@ -26,9 +27,26 @@ Exit code: 0 when every scenario generated, 1 when one failed (its "error" says 
 func main() {
 	in := flag.String("in", "-", "request file (- for stdin)")
 	verbose := flag.Bool("verbose", false, "show istiod's own log")
+	version := flag.Bool("version", false, "print the Istio module this was built from")
 	flag.Usage = func() { fmt.Fprint(os.Stderr, usage) }
 	flag.Parse()
+	if *version {
+		fmt.Println("shopmesh-xds", istioVersion())
+		return
+	}
 	os.Exit(run(*in, *verbose))
+}
+
+// istioVersion is the istio.io/istio module version linked in: the pilot code that generated the config.
+func istioVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == "istio.io/istio" {
+				return "istio.io/istio " + d.Version
+			}
+		}
+	}
+	return "istio.io/istio (unknown)"
 }
 
 func run(in string, verbose bool) int {
