@@ -189,7 +189,7 @@ export class StubBin {
       // The scripts put the project's tool folder first on PATH; an empty one keeps the real tools
       // from answering in the stubs' place (the stubs still have them judge every call).
       SHOPMESH_BIN_DIR: this.emptyBinDir,
-      ...(this.realTools && process.env.SHOPMESH_STUBS_JUDGE ? { STUB_REAL_CLI: REAL_CLI_MODULE, STUB_REAL_BIN: this.realTools } : {}),
+      ...(this.realTools ? { STUB_REAL_CLI: REAL_CLI_MODULE, STUB_REAL_BIN: this.realTools } : {}),
     };
   }
 
