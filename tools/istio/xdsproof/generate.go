@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"sort"
 
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -41,6 +44,7 @@ type GatewayRelease struct {
 type Scenario struct {
 	Name    string            `json:"name"`
 	Objects []json.RawMessage `json:"objects"`
+	Calls   []Call            `json:"calls"`
 }
 
 type Response struct {
@@ -58,6 +62,14 @@ type Result struct {
 	JwksFetches []string `json:"jwksFetches"`
 	// Ignored lists the objects istiod does not read (cert-manager, RBAC, ...).
 	Ignored []string `json:"ignored"`
+	// Calls are the requested calls, simulated through the generated config.
+	Calls []CallResult `json:"calls"`
+}
+
+type generated struct {
+	listeners []*listener.Listener
+	clusters  []*cluster.Cluster
+	routes    []*route.RouteConfiguration
 }
 
 type Proxy struct {
@@ -109,7 +121,7 @@ func raw[T proto.Message](items []T) ([]json.RawMessage, error) {
 
 // Generate loads one scenario (its objects plus the gateway's) and generates every proxy's config.
 func Generate(req Request, sc Scenario, gateway []json.RawMessage, jwks *JwksServer, verbose bool) (res Result) {
-	res = Result{Name: sc.Name, Pods: []Pod{}, Proxies: []Proxy{}, JwksFetches: []string{}, Ignored: []string{}}
+	res = Result{Name: sc.Name, Pods: []Pod{}, Proxies: []Proxy{}, JwksFetches: []string{}, Ignored: []string{}, Calls: []CallResult{}}
 	r := &run{name: sc.Name, verbose: verbose}
 	defer r.close()
 	defer func() {
@@ -141,6 +153,7 @@ func Generate(req Request, sc Scenario, gateway []json.RawMessage, jwks *JwksSer
 		DisableSecretAuthorization: true,
 	})
 	seen := map[string]bool{}
+	byDeployment := map[string]*generated{}
 	for _, pod := range w.pods {
 		key := pod.Namespace + "/" + pod.Deployment
 		if !pod.Injected || seen[key] {
@@ -169,10 +182,12 @@ func Generate(req Request, sc Scenario, gateway []json.RawMessage, jwks *JwksSer
 			},
 		})
 		listeners := s.Listeners(p)
+		g := &generated{listeners: listeners, clusters: s.Clusters(p), routes: s.RoutesFromListeners(p, listeners)}
+		byDeployment[pod.Deployment] = g
 		out := Proxy{Deployment: pod.Deployment, Namespace: pod.Namespace, Pod: pod.Name, Type: string(typ), Labels: pod.Labels}
 		if out.Listeners, err = raw(listeners); err == nil {
-			if out.Clusters, err = raw(s.Clusters(p)); err == nil {
-				if out.Routes, err = raw(s.RoutesFromListeners(p, listeners)); err == nil {
+			if out.Clusters, err = raw(g.clusters); err == nil {
+				if out.Routes, err = raw(g.routes); err == nil {
 					out.Endpoints, err = raw(s.Endpoints(p))
 				}
 			}
@@ -181,6 +196,24 @@ func Generate(req Request, sc Scenario, gateway []json.RawMessage, jwks *JwksSer
 			r.Fatalf("%s: printing its config: %v", pod.Deployment, err)
 		}
 		res.Proxies = append(res.Proxies, out)
+	}
+	for _, c := range sc.Calls {
+		g := byDeployment[c.Proxy]
+		if g == nil {
+			res.Calls = append(res.Calls, CallResult{Call: c, RouteIndex: -1, Error: fmt.Sprintf("no proxy runs for Deployment %q", c.Proxy)})
+			continue
+		}
+		if err := callModeValid(c.Mode); err != nil {
+			r.Fatal(err)
+		}
+		address := ""
+		if c.Service != "" {
+			if address = w.clusterIPs[c.Service]; address == "" {
+				res.Calls = append(res.Calls, CallResult{Call: c, RouteIndex: -1, Error: fmt.Sprintf("no Service %s", c.Service)})
+				continue
+			}
+		}
+		res.Calls = append(res.Calls, simulate(newSimulation(g), c, address))
 	}
 	res.JwksFetches = jwks.Fetched()
 	sort.Strings(res.JwksFetches)

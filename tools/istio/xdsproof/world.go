@@ -36,6 +36,8 @@ type world struct {
 	kube    []runtime.Object
 	pods    []Pod
 	ignored []string
+	// clusterIPs by name.namespace
+	clusterIPs map[string]string
 }
 
 type meta struct {
@@ -57,7 +59,7 @@ func isIstioConfig(apiVersion string) bool {
 }
 
 func buildWorld(objects []json.RawMessage) (*world, error) {
-	w := &world{}
+	w := &world{clusterIPs: map[string]string{}}
 	var istioDocs []string
 	var deployments []*appsv1.Deployment
 	namespaces := map[string]*corev1.Namespace{}
@@ -153,6 +155,7 @@ func buildWorld(objects []json.RawMessage) (*world, error) {
 		if s.Spec.ClusterIP == "" && s.Spec.Type != corev1.ServiceTypeExternalName {
 			s.Spec.ClusterIP = fmt.Sprintf("10.96.%d.%d", si/200, si%200+10)
 		}
+		w.clusterIPs[s.Name+"."+s.Namespace] = s.Spec.ClusterIP
 		w.kube = append(w.kube, s)
 		if slice := endpointSliceOf(s, podObjects); slice != nil {
 			w.kube = append(w.kube, slice)
