@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tools } from './tools.ts';
-import { pinnedVersion } from './lib/tools/index.ts';
+import { DEFAULT_TOOLS, tools } from './tools.ts';
+import { GO_TOOLS } from './lib/tools/gobuild.ts';
+import { pinnedVersion, TOOLS } from './lib/tools/index.ts';
 
 function capture() {
   let text = '';
@@ -29,4 +30,12 @@ test('a provisioned tool is found in .bin at its pinned version, and the re-run 
   const c = capture();
   assert.equal(await tools(['--only', 'etcd'], { out: c.out }), 0);
   assert.match(c.text(), new RegExp(`etcd +${pinnedVersion('etcd')} +already in \\.bin \\(\\.bin/etcd`));
+});
+
+test('every Go-built tool is a known tool and is provided by default; k6 is the only one left to the scenario runner', () => {
+  for (const t of GO_TOOLS) {
+    assert.ok((TOOLS as readonly string[]).includes(t.name), `${t.name} is in TOOLS`);
+    assert.ok(DEFAULT_TOOLS.includes(t.name as never), `${t.name} is provided by npm run tools`);
+  }
+  assert.deepEqual(TOOLS.filter((t) => !DEFAULT_TOOLS.includes(t)), ['k6']);
 });

@@ -10,7 +10,7 @@ import { pinnedVersion, provideTool, TOOLS, type ToolName, type ToolSource } fro
 import { repoRoot } from './lib/versions.ts';
 
 /** What the tests and `npm run check` need, in the order they are provided (the quick ones first). */
-export const DEFAULT_TOOLS: readonly ToolName[] = ['etcd', 'kube-apiserver', 'kubectl', 'helm', 'kind', 'k3d', 'istioctl', 'pilot-discovery', 'tilt'];
+export const DEFAULT_TOOLS: readonly ToolName[] = ['etcd', 'kube-apiserver', 'kubectl', 'helm', 'kind', 'k3d', 'istioctl', 'pilot-discovery', 'shopmesh-charts', 'shopmesh-xds', 'tilt'];
 
 export const toolsSpec = {
   name: 'tools',

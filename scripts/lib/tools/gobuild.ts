@@ -49,6 +49,8 @@ export const GO_TOOLS: readonly GoTool[] = [
   { name: 'pilot-discovery', module: 'istio', pkg: 'istio.io/istio/pilot/cmd/pilot-discovery', upstream: 'istio.io/istio', versionKey: 'tools.pilot-discovery', ldflags: (v) => [`-X istio.io/istio/pkg/version.buildVersion=${v}`], versionArgs: ['version', '-s'] },
   // The project's own program: Istio's fake discovery server generating the Envoy config of an overlay (npm run xds).
   { name: 'shopmesh-xds', module: 'istio', pkg: 'shopmesh.local/tools/istio/cmd/shopmesh-xds', upstream: 'istio.io/istio', versionKey: 'tools.istioctl', ldflags: () => [], versionArgs: ['--version'] },
+  // The project's own program: writes out the Helm charts istio.io/istio embeds (what istioctl installs from), for `helm template`.
+  { name: 'shopmesh-charts', module: 'istio', pkg: 'shopmesh.local/tools/istio/cmd/shopmesh-charts', upstream: 'istio.io/istio', versionKey: 'tools.istioctl', ldflags: () => [], versionArgs: ['--version'] },
   { name: 'kind', module: 'kind', pkg: 'sigs.k8s.io/kind', upstream: 'sigs.k8s.io/kind', versionKey: 'tools.kind', ldflags: () => [], versionArgs: ['version'] },
   { name: 'k3d', module: 'k3d', pkg: 'github.com/k3d-io/k3d/v5', upstream: 'github.com/k3d-io/k3d/v5', versionKey: 'tools.k3d', ldflags: (v) => [`-X github.com/k3d-io/k3d/v5/version.Version=${v}`, `-X github.com/k3d-io/k3d/v5/version.K3sVersion=${version('images.k3s').split(':')[1]}`], versionArgs: ['version'] },
   {

@@ -12,7 +12,7 @@ import type { Runner } from '../plan.ts';
 import { repoRoot, version } from '../versions.ts';
 import { buildGoTool, findGo, GO_TOOLS, type GoEnv } from './gobuild.ts';
 
-export const TOOLS = ['kubectl', 'helm', 'k3d', 'kind', 'k6', 'tilt', 'istioctl', 'kube-apiserver', 'etcd', 'pilot-discovery'] as const;
+export const TOOLS = ['kubectl', 'helm', 'k3d', 'kind', 'k6', 'tilt', 'istioctl', 'kube-apiserver', 'etcd', 'pilot-discovery', 'shopmesh-xds', 'shopmesh-charts'] as const;
 export type ToolName = (typeof TOOLS)[number];
 
 export interface Platform {
