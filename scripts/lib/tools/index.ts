@@ -55,8 +55,9 @@ export function currentPlatform(): Platform {
   return { os, arch };
 }
 
+/** The version versions.yaml pins for a tool (the project's own Go programs follow the module they link). */
 export function pinnedVersion(tool: ToolName): string {
-  return version(`tools.${tool}`);
+  return version(GO_TOOLS.find((t) => t.name === tool)?.versionKey ?? `tools.${tool}`);
 }
 
 export function loadPins(file = CHECKSUMS_FILE): Partial<Record<ToolName, ToolPin>> {
