@@ -1,19 +1,22 @@
-import { test, after } from 'node:test';
+// The Tiltfile, evaluated by the pinned Tilt itself (`tilt alpha tiltfile-result`, no cluster): on a
+// small fixture shop for the exact shape of what it builds and deploys, and on the repository as it
+// is (the root kustomization and every scenario overlay) for consistency with the files around it.
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { repoRoot } from '../versions.ts';
 import { listServices } from '../services.ts';
 import { contextSources, parseDockerfile } from '../images/dockerfile.ts';
-import { runTiltfile, WORKLOAD_KINDS, type KubeObject, type TiltRun, type TiltfileEnv } from './tiltfile.ts';
-import { StarlarkFail } from './starlark.ts';
+import { listScenarios } from './inventory.ts';
+import { evalAll, evalTiltfile, readTiltResult, TILTFILE_ERROR_EXIT, type EvalOptions, type TiltEval, type TiltRun } from '../../../test/support/tilt.ts';
+import { fixtureDeployment, makeTiltFixture, TILT_FIXTURE_NODE_IMAGE, yamlStream, type TiltFixture } from '../../../test/support/tilt-fixture.ts';
 
-const SANDBOX_CONTEXTS = ['k3d-shopmesh', 'kind-shopmesh', 'microk8s'];
 const LABELS = new Set(['services', 'mesh', 'tools']);
-const realLocal = (argv: string[], cwd: string): string => execFileSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8' });
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod', 'ReplicaSet']);
+const MESH_API_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'gateway.networking.k8s.io']);
 
 test('the Tiltfile is well-formed Starlark: buildifier finds nothing to reformat and no lint warnings', () => {
   const bin = path.join(repoRoot, 'node_modules', '.bin', 'buildifier');
@@ -31,148 +34,130 @@ test('buildifier would catch a broken Tiltfile (the check above can fail)', () =
   }
 });
 
-// ------------------------------------------------------------------ a fixture shop
+// ------------------------------------------------------------------ every evaluation, run up front
 
-function deployment(name: string, image: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'shop' },
-    spec: {
-      template: {
-        spec: {
-          containers: [{ name: name.split('-')[0], image, securityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true }, resources: { limits: { memory: '160Mi', cpu: '250m' } }, ...extra }],
-        },
-      },
-    },
-  };
+const fixtures: TiltFixture[] = [];
+function fixture(change?: (f: TiltFixture) => void): TiltFixture {
+  const f = makeTiltFixture();
+  fixtures.push(f);
+  change?.(f);
+  return f;
 }
+after(() => fixtures.forEach((f) => f.remove()));
 
-function fixtureObjects(dir: string): Record<string, unknown>[] {
-  const objects: Record<string, unknown>[] = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'products', namespace: 'shop' } },
-    deployment('alpha-v1', 'shopmesh/alpha'),
-    deployment('products-v1', 'shopmesh/products'),
-    deployment('products-v2', 'shopmesh/products'),
-    { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'products', namespace: 'shop' } },
-    { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'shop-gateway', namespace: 'istio-ingress' } },
-  ];
-  if (dir.endsWith(path.join('overlays', 'canary'))) {
-    objects.push(deployment('curl-client', 'curlimages/curl:8.10.1'));
-    objects.push({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'products', namespace: 'shop' } });
-  }
-  return objects;
-}
+const shop = fixture();
+// Mistakes the checks below must catch, each in its own copy of the fixture.
+const ghostButton = fixture((f) => f.editTiltfile('for scenario in inventory["scenarios"]:', 'for scenario in inventory["scenarios"] + ["ghost"]:'));
+const unbuiltImage = fixture((f) => {
+  f.write('overlays/baseline/ghost.yaml', yamlStream([fixtureDeployment('ghost-v1', 'shopmesh/ghost')]));
+  f.write('overlays/baseline/kustomization.yaml', 'resources:\n  - shop.yaml\n  - ghost.yaml\n');
+});
+const misspelledKeyword = fixture((f) => f.editTiltfile('trigger_mode = TRIGGER_MODE_MANUAL', 'trigger = TRIGGER_MODE_MANUAL'));
+const misnamedWorkload = fixture((f) => f.editTiltfile('k8s_resource(workload = name, labels = ["services"]', 'k8s_resource(workload = name + "-x", labels = ["services"]'));
+const namespaceGrouped = fixture((f) => f.editTiltfile('        if _api_group(obj) in MESH_API_GROUPS:', '        if obj["kind"] == "Namespace" or _api_group(obj) in MESH_API_GROUPS:'));
+const danglingDependency = fixture((f) => f.editTiltfile('mesh_deps = ["mesh-config"]', 'mesh_deps = ["mesh-configs"]'));
 
-interface Fixture {
+interface Job {
   root: string;
-  env(overrides?: Partial<TiltfileEnv>): TiltfileEnv;
-  remove(): void;
+  opts: EvalOptions;
+}
+const jobs = {
+  baseline: { root: shop.root, opts: {} },
+  canary: { root: shop.root, opts: { args: ['--scenario=canary'] } },
+  dockerDesktop: { root: shop.root, opts: { context: 'docker-desktop' } },
+  production: { root: shop.root, opts: { context: 'gke_shop_prod' } },
+  unknownScenario: { root: shop.root, opts: { args: ['--scenario=nope'] } },
+  unknownSetting: { root: shop.root, opts: { args: ['--scenarios=canary'] } },
+  ghostButton: { root: ghostButton.root, opts: {} },
+  unbuiltImage: { root: unbuiltImage.root, opts: {} },
+  misspelledKeyword: { root: misspelledKeyword.root, opts: {} },
+  misnamedWorkload: { root: misnamedWorkload.root, opts: {} },
+  danglingDependency: { root: danglingDependency.root, opts: {} },
+  namespaceGrouped: { root: namespaceGrouped.root, opts: {} },
+} satisfies Record<string, Job>;
+// The repository: the root kustomization, then each scenario overlay, across the sandbox contexts.
+const SCENARIOS = listScenarios(path.join(repoRoot, 'overlays'));
+const SANDBOX_CONTEXTS = ['kind-shopmesh', 'microk8s', 'k3d-shopmesh'];
+const repoJobs: Job[] = [
+  { root: repoRoot, opts: { context: 'kind-shopmesh' } },
+  ...SCENARIOS.map((s, i) => ({ root: repoRoot, opts: { context: SANDBOX_CONTEXTS[i % SANDBOX_CONTEXTS.length], args: [`--scenario=${s}`] } })),
+];
+
+type Results = Record<keyof typeof jobs, TiltEval> & { repo: TiltEval[] };
+let results: Results;
+before(async () => {
+  const names = Object.keys(jobs) as (keyof typeof jobs)[];
+  const all = await evalAll([...names.map((n) => jobs[n]), ...repoJobs].map((j) => () => evalTiltfile(j.root, j.opts)));
+  results = { ...(Object.fromEntries(names.map((n, i) => [n, all[i]!])) as Record<keyof typeof jobs, TiltEval>), repo: all.slice(names.length) };
+});
+
+/** The evaluation's result; a failed one fails the test with Tilt's own words. */
+function ok(e: TiltEval, root: string): TiltRun {
+  assert.equal(e.code, 0, `tilt alpha tiltfile-result failed (${e.code}):\n${e.stderr.slice(-4000)}`);
+  return readTiltResult(e.stdout, root);
+}
+function refused(e: TiltEval, message: RegExp): void {
+  assert.equal(e.code, TILTFILE_ERROR_EXIT, `expected a Tiltfile error, got exit ${e.code}:\n${e.stderr.slice(-2000)}`);
+  assert.match(e.stderr, message);
 }
 
-function makeFixture(): Fixture {
-  const root = mkdtempSync(path.join(tmpdir(), 'shopmesh-tilt-'));
-  const write = (rel: string, content: string): void => {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    writeFileSync(path.join(root, rel), content);
-  };
-  for (const rel of ['Tiltfile', 'Dockerfile', 'tsconfig.json']) cpSync(path.join(repoRoot, rel), path.join(root, rel));
-  // The Tiltfile runs the inventory script with tsx: borrow both from the repository.
-  symlinkSync(path.join(repoRoot, 'scripts'), path.join(root, 'scripts'));
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
-  write('versions.yaml', 'images:\n  node: node:24.0.0-slim\n');
-  write('package.json', JSON.stringify({ type: 'module', scripts: { 'scenario:baseline': 'x', 'scenario:canary': 'x' } }));
-  write('package-lock.json', '{}');
-  write('kustomization.yaml', 'resources: [overlays/baseline]\n');
-  for (const o of ['baseline', 'canary']) write(`overlays/${o}/kustomization.yaml`, 'resources: []\n');
-  write('overlays/components/shop-defaults/kustomization.yaml', 'kind: Component\n');
-  write('services/shared/src/config.ts', 'export {};\n');
-  for (const s of ['alpha', 'products']) write(`services/${s}/src/main.ts`, 'export {};\n');
-  write('services/testing/harness.ts', 'export {};\n');
-  const kustomizeCalls: string[] = [];
-  return {
-    root,
-    env: (overrides = {}) => ({
-      root,
-      context: 'k3d-shopmesh',
-      kustomize: (dir: string) => {
-        kustomizeCalls.push(dir);
-        return fixtureObjects(dir).map((o) => YAML.stringify(o)).join('---\n');
-      },
-      local: realLocal,
-      ...overrides,
-    }),
-    remove: () => rmSync(root, { recursive: true, force: true }),
-  };
-}
+// ------------------------------------------------------------------ the fixture shop
 
-const fixture = makeFixture();
-after(() => fixture.remove());
-let runs: { baseline: TiltRun; canary: TiltRun } | undefined;
-/** The fixture evaluated without and with --scenario=canary (once, on first use). */
-function fixtureRuns(): { baseline: TiltRun; canary: TiltRun } {
-  runs ??= { baseline: runTiltfile(fixture.env()), canary: runTiltfile(fixture.env({ args: { scenario: 'canary' } })) };
-  return runs;
-}
-
-test('only the sandbox contexts are allowed, and any other context stops the Tiltfile', () => {
-  const { baseline } = fixtureRuns();
-  assert.deepEqual([...baseline.allowedContexts].sort(), [...SANDBOX_CONTEXTS].sort());
-  assert.throws(() => runTiltfile(fixture.env({ context: 'docker-desktop' })), (err: Error) => err instanceof StarlarkFail && /docker-desktop/.test(err.message));
+test('only the sandbox contexts pass the guard: a local context Tilt itself would allow is refused too', () => {
+  ok(results.baseline, shop.root);
+  refused(results.dockerDesktop, /kube context docker-desktop is not the shopmesh sandbox's \(k3d-shopmesh, kind-shopmesh, microk8s\)/);
+  refused(results.production, /kube context gke_shop_prod is not the shopmesh sandbox's/);
 });
 
 test('the root kustomization by default, overlays/<name> with --scenario, and a clear stop for an unknown one', () => {
-  const { baseline, canary } = fixtureRuns();
-  assert.deepEqual(baseline.definedSettings, ['scenario']);
-  assert.deepEqual(baseline.kustomizeDirs, ['.']);
-  assert.deepEqual(canary.kustomizeDirs, ['overlays/canary']);
+  const baseline = ok(results.baseline, shop.root);
+  const canary = ok(results.canary, shop.root);
+  // Tilt watches what kustomize read: the root kustomization only without --scenario.
+  assert.ok(baseline.configFiles.includes('kustomization.yaml'), baseline.configFiles.join(' '));
+  assert.ok(!canary.configFiles.includes('kustomization.yaml'), canary.configFiles.join(' '));
+  assert.ok(canary.configFiles.includes(path.join('overlays', 'canary', 'kustomization.yaml')));
+  assert.ok(!baseline.objects.some((o) => o.metadata.name === 'curl-client'));
   assert.ok(canary.objects.some((o) => o.metadata.name === 'curl-client'));
-  assert.throws(() => runTiltfile(fixture.env({ args: { scenario: 'nope' } })), (err: Error) => err instanceof StarlarkFail && /unknown scenario nope: one of baseline, canary/.test(err.message));
-  assert.throws(() => runTiltfile(fixture.env({ args: { scenarios: 'canary' } })), /unknown setting --scenarios/);
+  refused(results.unknownScenario, /unknown scenario nope: one of baseline, canary/);
+  refused(results.unknownSetting, /unknown flag: --scenarios/);
 });
 
 test('one dev image per service folder, named as the manifests use it, with live_update syncs and fall-backs', () => {
-  const { baseline } = fixtureRuns();
-  assert.deepEqual(baseline.dockerBuilds.map((b) => b.ref), ['shopmesh/alpha', 'shopmesh/products']);
-  for (const b of baseline.dockerBuilds) {
+  const baseline = ok(results.baseline, shop.root);
+  const dockerfile = readFileSync(path.join(shop.root, 'Dockerfile'), 'utf8');
+  assert.deepEqual(baseline.images.map((b) => b.ref).sort(), ['shopmesh/alpha', 'shopmesh/products']);
+  for (const b of baseline.images) {
     const service = b.ref.split('/')[1]!;
     assert.equal(b.target, 'dev');
-    assert.equal(b.dockerfile, 'Dockerfile');
     assert.equal(b.context, '.');
-    assert.deepEqual(b.build_args, { NODE_IMAGE: 'node:24.0.0-slim', SERVICE: service });
-    const [first, ...rest] = b.live_update;
-    assert.equal(first?.$type, 'fall_back_on');
-    for (const f of ['package.json', 'package-lock.json']) assert.ok(first?.files?.includes(f), f);
-    assert.deepEqual(
-      rest.map((s) => [s.$type, s.local_path, s.remote_path]),
-      [
-        ['sync', `services/${service}/src`, `/app/services/${service}/src`],
-        ['sync', 'services/shared', '/app/services/shared'],
-      ],
-    );
+    assert.equal(b.dockerfileContents, dockerfile, 'built from the shared Dockerfile');
+    assert.deepEqual(b.args, { NODE_IMAGE: TILT_FIXTURE_NODE_IMAGE, SERVICE: service });
+    assert.deepEqual(b.stopPaths.sort(), ['package-lock.json', 'package.json', 'tsconfig.json']);
+    assert.deepEqual(b.syncs, [
+      { localPath: `services/${service}/src`, containerPath: `/app/services/${service}/src` },
+      { localPath: 'services/shared', containerPath: '/app/services/shared' },
+    ]);
   }
 });
 
 test("each image's `only` covers every path the Dockerfile's dev target copies, and nothing of another service", () => {
-  const { baseline } = fixtureRuns();
+  const baseline = ok(results.baseline, shop.root);
   const dockerfile = parseDockerfile(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
-  for (const b of baseline.dockerBuilds) {
+  for (const b of baseline.images) {
     const service = b.ref.split('/')[1]!;
     const copied = contextSources(dockerfile, b.target, { SERVICE: service, NODE_IMAGE: 'x' });
+    assert.ok(copied.length > 0);
     for (const c of copied) assert.ok(b.only.some((o) => c === o || c.startsWith(`${o}/`)), `${service}: only covers ${c}`);
     for (const o of b.only.filter((x) => x.startsWith('services/'))) assert.ok(o === 'services/shared' || o === `services/${service}/src`, `${service}: ${o}`);
-    for (const step of b.live_update) {
-      for (const p of [...(step.files ?? []), ...(step.local_path ? [step.local_path] : [])]) assert.ok(b.only.includes(p), `${service}: ${p} is in the context`);
-    }
   }
 });
 
 test('our containers become writable for live_update, with a dev memory limit; others are left alone', () => {
-  const { canary } = fixtureRuns();
-  const containers = (o: KubeObject) => ((o.spec as { template: { spec: { containers: Record<string, any>[] } } }).template.spec.containers);
-  for (const o of canary.objects.filter((x) => x.kind === 'Deployment')) {
-    for (const c of containers(o)) {
+  const canary = ok(results.canary, shop.root);
+  const deployments = canary.objects.filter((x) => x.kind === 'Deployment');
+  assert.equal(deployments.length, 4);
+  for (const o of deployments) {
+    for (const c of o.spec.template.spec.containers) {
       if (String(c.image).startsWith('shopmesh/')) {
         assert.equal(c.securityContext.readOnlyRootFilesystem, false, o.metadata.name);
         assert.equal(c.securityContext.runAsNonRoot, true, 'the rest of the security context is kept');
@@ -187,99 +172,110 @@ test('our containers become writable for live_update, with a dev memory limit; o
 });
 
 test('resources: services and tools by image, mesh objects grouped, port-forwards per workload, labels from the three groups', () => {
-  const { canary } = fixtureRuns();
-  const byWorkload = new Map(canary.k8sResources.filter((r) => r.workload).map((r) => [r.workload!, r]));
-  assert.deepEqual([...byWorkload.keys()].sort(), ['alpha-v1', 'curl-client', 'products-v1', 'products-v2']);
-  assert.deepEqual(byWorkload.get('curl-client')!.labels, ['tools']);
+  const canary = ok(results.canary, shop.root);
+  const byName = new Map(canary.k8s.map((r) => [r.name, r]));
+  assert.deepEqual([...byName.keys()].sort(), ['alpha-v1', 'curl-client', 'mesh-config', 'products-v1', 'products-v2', 'uncategorized']);
+  assert.deepEqual(byName.get('curl-client')!.labels, ['tools']);
+  assert.deepEqual(byName.get('curl-client')!.forwards, []);
+  const products = listServices(path.join(shop.root, 'services')).find((s) => s.name === 'products')!;
   for (const w of ['alpha-v1', 'products-v1', 'products-v2']) {
-    const r = byWorkload.get(w)!;
+    const r = byName.get(w)!;
     assert.deepEqual(r.labels, ['services']);
-    assert.deepEqual(r.port_forwards!.map((p) => p.container_port), [8080, 9090]);
-    assert.deepEqual(r.resource_deps, ['mesh-config']);
+    assert.deepEqual(r.forwards.map((p) => p.containerPort), [8080, 9090]);
+    assert.deepEqual(r.resourceDeps, ['mesh-config']);
   }
-  const locals = [...byWorkload.values()].flatMap((r) => (r.port_forwards ?? []).map((p) => p.local_port));
-  assert.equal(new Set(locals).size, locals.length, 'no two forwards share a local port');
-  const products = listServices(path.join(fixture.root, 'services')).find((s) => s.name === 'products')!;
-  assert.equal(byWorkload.get('products-v1')!.port_forwards![0]!.local_port, products.devPort + 10000);
-  const mesh = canary.k8sResources.find((r) => r.new_name === 'mesh-config')!;
+  // products-v2 is the second variant of products: its forwards step by 20.
+  assert.deepEqual(byName.get('products-v1')!.forwards.map((p) => p.localPort), [products.devPort + 10000, products.devAdminPort + 10000]);
+  assert.deepEqual(byName.get('products-v2')!.forwards.map((p) => p.localPort), [products.devPort + 10020, products.devAdminPort + 10020]);
+  const mesh = byName.get('mesh-config')!;
   assert.deepEqual(mesh.labels, ['mesh']);
-  assert.deepEqual(mesh.objects, ['shop:namespace', 'products:virtualservice:shop', 'shop-gateway:gateway:istio-ingress', 'products:destinationrule:shop']);
-  for (const r of [...canary.k8sResources, ...canary.localResources]) for (const l of r.labels ?? []) assert.ok(LABELS.has(l), l);
+  assert.deepEqual(mesh.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['DestinationRule/products', 'Gateway/shop-gateway', 'VirtualService/products']);
+  // Tilt applies `uncategorized` before every other resource: the namespace must be there.
+  assert.deepEqual(byName.get('uncategorized')!.objects.map((o) => `${o.kind}/${o.metadata.name}`), ['Namespace/shop']);
+  assertConsistent(canary, shop.root, results.canary.stderr);
 });
 
 test('a manual button per scenario runs its npm script after the shop is up', () => {
-  const { baseline } = fixtureRuns();
-  assert.deepEqual(baseline.localResources.map((r) => r.name), ['scenario-baseline', 'scenario-canary']);
-  const workloads = baseline.k8sResources.filter((r) => r.workload).map((r) => r.workload);
-  for (const r of baseline.localResources) {
+  const baseline = ok(results.baseline, shop.root);
+  assert.deepEqual(baseline.local.map((r) => r.name), ['scenario-baseline', 'scenario-canary']);
+  const workloads = baseline.k8s.filter((r) => r.objects.some((o) => WORKLOAD_KINDS.has(o.kind))).map((r) => r.name);
+  assert.deepEqual(workloads, ['alpha-v1', 'products-v1', 'products-v2']);
+  for (const r of baseline.local) {
     const scenario = r.name.replace(/^scenario-/, '');
     assert.deepEqual(r.cmd, ['npm', 'run', `scenario:${scenario}`]);
-    assert.equal(r.auto_init, false, 'not run by tilt up or tilt ci');
-    assert.equal(r.trigger_mode?.mode, 'manual');
-    assert.deepEqual(r.resource_deps, workloads);
+    assert.equal(r.manual, true);
+    assert.equal(r.autoInit, false, 'not run by tilt up or tilt ci');
+    assert.deepEqual(r.labels, ['tools']);
+    assert.deepEqual([...r.resourceDeps].sort(), [...workloads].sort());
   }
 });
 
-// ------------------------------------------------------------------ the real repository
+// ------------------------------------------------------------------ consistency, and that it can fail
 
-function assertConsistent(run: TiltRun, root: string): void {
+const TILT_PROGRESS = [/^Loading Tiltfile at: /, /^Falling back to `kubectl kustomize` since `kustomize` was not found in PATH$/, /^Running: kubectl kustomize \S+$/, /^Successfully loaded Tiltfile \(/];
+
+function assertConsistent(run: TiltRun, root: string, log: string): void {
   const exists = (p: string) => existsSync(path.join(root, p));
   // Every path the Tiltfile names exists.
-  for (const b of run.dockerBuilds) {
-    for (const p of [b.context, b.dockerfile, ...b.only, ...b.live_update.flatMap((s) => [...(s.files ?? []), ...(s.local_path ? [s.local_path] : [])])]) assert.ok(exists(p), `${b.ref}: ${p} exists`);
+  for (const b of run.images) {
+    for (const p of [b.context, ...b.only, ...b.stopPaths, ...b.syncs.map((s) => s.localPath)]) assert.ok(exists(p), `${b.ref}: ${p} exists`);
   }
-  for (const p of [...run.kustomizeDirs, ...run.readFiles]) assert.ok(exists(p), `${p} exists`);
-  // Every service folder is built, and every image the manifests use is one of ours that is built.
+  // Every service folder is built, and every image of ours the manifests use is built.
   const services = listServices(path.join(root, 'services')).map((s) => `shopmesh/${s.name}`);
-  assert.deepEqual(run.dockerBuilds.map((b) => b.ref).sort(), services.sort());
+  assert.deepEqual(run.images.map((b) => b.ref).sort(), services.sort());
   const images = run.objects.filter((o) => WORKLOAD_KINDS.has(o.kind)).flatMap((o) => JSON.stringify(o).match(/"image":"shopmesh\/[^"]+"/g) ?? []).map((m) => m.slice(9, -1));
   for (const image of new Set(images)) assert.ok(services.includes(image.split(':')[0]!), `${image} in the manifests is built from a service folder`);
-  // Every resource the Tiltfile configures or depends on exists.
-  const workloads = run.objects.filter((o) => WORKLOAD_KINDS.has(o.kind)).map((o) => o.metadata.name);
-  const names = new Set([...workloads, ...run.k8sResources.map((r) => r.new_name).filter(Boolean), ...run.localResources.map((r) => r.name)]);
-  for (const r of run.k8sResources) {
-    if (r.workload) assert.ok(workloads.includes(r.workload), `workload ${r.workload} is deployed`);
-    for (const d of r.resource_deps ?? []) assert.ok(names.has(d), `dependency ${d} exists`);
+  // Tilt logs nothing beyond its progress lines: any other line is a complaint about what it was
+  // given (a dependency it dropped, an image built but never deployed, and the like).
+  const complaints = log.split('\n').filter((l) => l.trim() && !TILT_PROGRESS.some((p) => p.test(l)));
+  assert.deepEqual(complaints, [], `Tilt logged:\n${complaints.join('\n')}`);
+  // Every dependency names a resource.
+  const names = new Set([...run.k8s, ...run.local].map((r) => r.name));
+  for (const r of [...run.k8s, ...run.local]) for (const d of r.resourceDeps) assert.ok(names.has(d), `${r.name}: dependency ${d} exists`);
+  // Mesh objects are grouped, so workloads start with their routes and policies in place.
+  for (const o of run.objects) {
+    const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '';
+    if (MESH_API_GROUPS.has(group)) assert.ok(run.k8s.find((r) => r.name === 'mesh-config')?.objects.includes(o), `${o.kind}/${o.metadata.name} is in mesh-config`);
   }
-  for (const r of run.localResources) for (const d of r.resource_deps ?? []) assert.ok(names.has(d), `dependency ${d} exists`);
-  // Every object selector matches exactly one deployed object.
-  for (const sel of run.k8sResources.flatMap((r) => r.objects ?? [])) {
-    const [name, kind, ns] = sel.split(':');
-    const hits = run.objects.filter((o) => o.metadata.name === name && o.kind.toLowerCase() === kind && (ns === undefined || o.metadata.namespace === ns));
-    assert.equal(hits.length, 1, `selector ${sel}`);
-  }
+  // Namespaces go first: Tilt applies `uncategorized` before any other resource.
+  for (const r of run.k8s) for (const o of r.objects) if (o.kind === 'Namespace') assert.equal(r.name, 'uncategorized', `Namespace/${o.metadata.name} is applied first, not in ${r.name}`);
+  // No two port-forwards share a local port.
+  const ports = run.k8s.flatMap((r) => r.forwards.map((f) => f.localPort));
+  assert.equal(new Set(ports).size, ports.length, 'no two forwards share a local port');
   // Every scenario button names a real overlay and an npm script.
   const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  for (const r of run.localResources) {
+  for (const r of run.local) {
     const scenario = r.name.replace(/^scenario-/, '');
     assert.ok(exists(`overlays/${scenario}/kustomization.yaml`), `overlays/${scenario} exists`);
     assert.ok(scripts[`scenario:${scenario}`], `npm script scenario:${scenario} exists`);
   }
-  for (const r of [...run.k8sResources, ...run.localResources]) for (const l of r.labels ?? []) assert.ok(LABELS.has(l), l);
+  for (const r of [...run.k8s, ...run.local]) for (const l of r.labels) assert.ok(LABELS.has(l), `${r.name}: label ${l}`);
 }
 
-test('the fixture run is consistent by the same checks as the real repository', () => {
-  const { baseline, canary } = fixtureRuns();
-  assertConsistent(baseline, fixture.root);
-  assertConsistent(canary, fixture.root);
+test('the consistency check fails on a scenario button without an overlay, an image no service folder builds, a dependency Tilt drops, a namespace applied late', () => {
+  assert.throws(() => assertConsistent(ok(results.namespaceGrouped, namespaceGrouped.root), namespaceGrouped.root, results.namespaceGrouped.stderr), /Namespace\/shop is applied first, not in mesh-config/);
+  assert.throws(() => assertConsistent(ok(results.ghostButton, ghostButton.root), ghostButton.root, results.ghostButton.stderr), /overlays\/ghost exists/);
+  assert.throws(() => assertConsistent(ok(results.unbuiltImage, unbuiltImage.root), unbuiltImage.root, results.unbuiltImage.stderr), /shopmesh\/ghost in the manifests is built/);
+  assert.throws(() => assertConsistent(ok(results.danglingDependency, danglingDependency.root), danglingDependency.root, results.danglingDependency.stderr), /unknown resource mesh-configs/);
 });
 
-test('the consistency check fails when a scenario button has no overlay', () => {
-  const { baseline } = fixtureRuns();
-  const broken: TiltRun = { ...baseline, localResources: [...baseline.localResources, { name: 'scenario-ghost', cmd: ['npm', 'run', 'scenario:ghost'] }] };
-  assert.throws(() => assertConsistent(broken, fixture.root), /overlays\/ghost exists/);
+test("Tilt's own checks refuse a misspelled keyword and a resource for a workload that is not deployed", () => {
+  refused(results.misspelledKeyword, /local_resource: unexpected keyword argument "trigger"/);
+  refused(results.misnamedWorkload, /unknown resource "alpha-v1-x"/);
 });
 
-test('the real Tiltfile on the real repository: paths exist, every service is built, every button is a real overlay', () => {
-  const kustomize = (dir: string) => execFileSync(process.env.KUBECTL ?? 'kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const root = runTiltfile({ root: repoRoot, context: 'kind-shopmesh', kustomize, local: realLocal });
-  assert.deepEqual(root.kustomizeDirs, ['.']);
-  assertConsistent(root, repoRoot);
-  const scenarios = root.localResources.map((r) => r.name.replace(/^scenario-/, ''));
-  assert.ok(scenarios.includes('baseline'));
-  for (const scenario of scenarios) {
-    const run = runTiltfile({ root: repoRoot, context: 'microk8s', args: { scenario }, kustomize, local: realLocal });
-    assert.deepEqual(run.kustomizeDirs, [`overlays/${scenario}`]);
-    assertConsistent(run, repoRoot);
-  }
+// ------------------------------------------------------------------ the repository as it is
+
+test('the real Tiltfile on the repository: the root and every scenario evaluate, paths exist, every service is built, every button is a real overlay', () => {
+  assert.ok(SCENARIOS.includes('baseline'));
+  const [root, ...scenarios] = results.repo;
+  const run = ok(root!, repoRoot);
+  assertConsistent(run, repoRoot, root!.stderr);
+  assert.deepEqual(run.local.map((r) => r.name), SCENARIOS.map((s) => `scenario-${s}`));
+  SCENARIOS.forEach((scenario, i) => {
+    const e = scenarios[i]!;
+    const r = ok(e, repoRoot);
+    assert.ok(r.configFiles.includes(path.join('overlays', scenario, 'kustomization.yaml')), `${scenario}: deployed from overlays/${scenario}`);
+    assertConsistent(r, repoRoot, e.stderr);
+  });
 });
