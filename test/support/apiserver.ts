@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startLocalApiServer, type AuditEvent, type LocalApiServer, type LocalApiServerOptions } from '../../scripts/lib/kube/local-apiserver.ts';
-import { crdFiles } from '../../scripts/lib/tools/crds.ts';
+import { crdEtcdSeed, crdFiles } from '../../scripts/lib/tools/crds.ts';
 
 export type { AuditEvent, LocalApiServer };
 
@@ -15,7 +15,8 @@ export type { AuditEvent, LocalApiServer };
 export async function startTestApiServer(options: Omit<LocalApiServerOptions, 'crdFiles'> & { crds?: boolean } = {}): Promise<LocalApiServer> {
   const { crds = true, ...rest } = options;
   const verbose = Boolean(process.env.SHOPMESH_VERBOSE);
-  return startLocalApiServer({ audit: true, ...(crds ? { crdFiles: crdFiles() } : {}), ...(verbose ? { log: (l) => process.stderr.write(`${l}\n`) } : {}), ...rest });
+  const seed = crds ? crdEtcdSeed() : undefined;
+  return startLocalApiServer({ audit: true, ...(crds ? { crdFiles: crdFiles() } : {}), ...(seed ? { etcdSeed: seed } : {}), ...(verbose ? { log: (l) => process.stderr.write(`${l}\n`) } : {}), ...rest });
 }
 
 export function kubeConfigOf(kubeconfig: string): KubeConfig {

@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { FixableError } from '../cli.ts';
 import type { Runner } from '../plan.ts';
 import { repoRoot, version } from '../versions.ts';
+import { startLocalApiServer } from '../kube/local-apiserver.ts';
 import type { GoEnv } from './gobuild.ts';
 
 export const CRD_SETS = ['gateway-api', 'cert-manager', 'istio'] as const;
@@ -40,6 +41,17 @@ function crdFile(dir: string, set: CrdSet): string {
   return path.join(dir, `${set}.yaml`);
 }
 
+/** etcd's data after the pinned API server installed every CRD: it starts the test servers seconds sooner. */
+function seedDir(dir: string): string {
+  return path.join(dir, `etcd-seed-${version('tools.kube-apiserver')}-${version('tools.etcd')}`);
+}
+
+/** The etcd seed for the pinned versions, or undefined when `npm run tools` has not made it (the CRDs are then installed at start). */
+export function crdEtcdSeed(root = repoRoot): string | undefined {
+  const seed = seedDir(crdDir(root));
+  return existsSync(seed) ? seed : undefined;
+}
+
 /** The CRD files for the pinned versions; a clear error naming the fix when they were never made. */
 export function crdFiles(root = repoRoot): string[] {
   const dir = crdDir(root);
@@ -63,17 +75,39 @@ export interface ProvisionCrdsOptions {
   go: GoEnv;
   /** The pinned istioctl (normally .bin/istioctl). */
   istioctl: string;
+  /** Where etcd and kube-apiserver are, for the etcd seed (default: the project's .bin/). */
+  binDir?: string;
   root?: string;
 }
 
 /**
- * Writes the three CRD sets into .cache/crds/<key>/ unless they are there already. Generation takes
- * about a minute the first time (controller-gen compiles, then reads the API packages).
+ * Writes the three CRD sets into .cache/crds/<key>/ unless they are there already, then the etcd
+ * seed: a local API server with every CRD installed, its etcd data kept. Generation takes about a
+ * minute the first time (controller-gen compiles, then reads the API packages); the seed seconds.
  */
 export async function provisionCrds(runner: Runner, opts: ProvisionCrdsOptions): Promise<'cache' | 'generated'> {
   const root = opts.root ?? repoRoot;
   const dir = crdDir(root);
-  if (CRD_SETS.every((s) => existsSync(crdFile(dir, s)))) return 'cache';
+  const had = CRD_SETS.every((s) => existsSync(crdFile(dir, s)));
+  if (!had) await generateCrds(runner, opts, dir);
+  const seed = seedDir(dir);
+  if (had && existsSync(seed)) return 'cache';
+  await runner.api(`start etcd and kube-apiserver, install the CRDs, keep etcd's data in ${path.relative(root, seed)}`, async () => {
+    const server = await startLocalApiServer({ crdFiles: CRD_SETS.map((s) => crdFile(dir, s)), ...(opts.binDir ? { binDir: opts.binDir } : {}) });
+    const partial = `${seed}.partial-${process.pid}`;
+    try {
+      await server.stop({ saveEtcdTo: partial });
+      rmSync(seed, { recursive: true, force: true });
+      renameSync(partial, seed);
+    } finally {
+      await server.stop();
+      rmSync(partial, { recursive: true, force: true });
+    }
+  });
+  return 'generated';
+}
+
+async function generateCrds(runner: Runner, opts: ProvisionCrdsOptions, dir: string): Promise<void> {
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
@@ -85,7 +119,7 @@ export async function provisionCrds(runner: Runner, opts: ProvisionCrdsOptions):
     await runner.exec(opts.go.go, ['tool', 'controller-gen', 'crd', 'paths=github.com/cert-manager/cert-manager/pkg/apis/...', `output:crd:dir=${cmDir}`], goOpts);
 
     const istio = await runner.exec(opts.istioctl, ['manifest', 'generate']);
-    if (runner.dryRun) return 'generated';
+    if (runner.dryRun) return;
 
     // controller-gen writes one file per CRD; one file per set is what the API server launcher reads.
     const cmFiles = readdirSync(cmDir).filter((f) => f.endsWith('.yaml')).sort();
@@ -100,7 +134,6 @@ export async function provisionCrds(runner: Runner, opts: ProvisionCrdsOptions):
     mkdirSync(path.dirname(dir), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
     renameSync(partial, dir);
-    return 'generated';
   } finally {
     rmSync(partial, { recursive: true, force: true });
   }
