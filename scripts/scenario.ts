@@ -5,19 +5,23 @@ import { Runner } from './lib/plan.ts';
 import { checkKustomization, formatFinding } from './lib/check/index.ts';
 import { loadSandboxKubeConfig, tryLoadSandboxKubeConfig } from './lib/kube/client.ts';
 import { ensureTool, preferProjectBin } from './lib/tools/index.ts';
+import path from 'node:path';
+import { renderKustomization } from './lib/kube/render.ts';
 import { CATALOGUE, isScenario, listText } from './lib/scenario/catalogue.ts';
+import { scenarioPlanJson } from './lib/scenario/plan-json.ts';
 import { clusterOps } from './lib/scenario/cluster.ts';
 import { defaultRoot, resetScenario, runScenario, type ScenarioDeps } from './lib/scenario/run.ts';
 
 const spec = {
   name: 'scenario',
   summary: 'apply a mesh scenario, prove it with k6 thresholds derived from its overlay, then return to baseline',
-  usage: 'npm run scenario:<name> [-- --dry-run] [-- --keep] | npm run scenario -- --list | npm run scenario:reset',
+  usage: 'npm run scenario:<name> [-- --dry-run [--json]] [-- --keep] | npm run scenario -- --list | npm run scenario:reset',
   allowPositionals: true,
   options: {
     list: { type: 'boolean', description: 'List the scenarios.' },
     'dry-run': { type: 'boolean', description: 'Print the plan and the derived expectations; touch no cluster (no kubeconfig needed).' },
     keep: { type: 'boolean', description: 'Stay on the scenario after the run instead of returning to baseline.' },
+    json: { type: 'boolean', description: 'With --dry-run: print only the derived expectations, load plan and claims as JSON (no checks, no cluster).' },
   },
   details: `Scenarios:\n${listText()}\n\nThe verdict table lists each claim, its expected band, what was observed, and PASS/FAIL; the exit code is non-zero when any claim fails. Reports go to reports/<timestamp>-<scenario>/.`,
 } as const;
@@ -53,6 +57,14 @@ await runMain(async () => {
   const name = positionals[0];
   if (!name || positionals.length > 1) throw new UsageError(`name one scenario (or "reset"); known: ${Object.keys(CATALOGUE).join(', ')}`);
   preferProjectBin();
+  if (options.json) {
+    if (!options['dry-run']) throw new UsageError('--json prints the dry-run plan: use it with --dry-run');
+    if (!isScenario(name)) throw new UsageError(`unknown scenario "${name}"; run \`npm run scenario -- --list\``);
+    const deps = realDeps();
+    const dir = path.join(deps.root, 'overlays', name);
+    process.stdout.write(`${JSON.stringify(scenarioPlanJson(name, dir, await renderKustomization(dir), deps.root), null, 2)}\n`);
+    return 0;
+  }
   const runner = new Runner({ dryRun: options['dry-run'] });
   const deps = realDeps();
   if (name === 'reset') return resetScenario(runner, deps);

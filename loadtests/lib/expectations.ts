@@ -32,6 +32,8 @@ export interface RetriesExpectations {
   retried: boolean;
   /** The order success share the mesh should give: 1 − q^(attempts+1) when retried. */
   successShare: number;
+  /** The route's perTryTimeout, when it sets one. */
+  perTryTimeoutMs?: number;
 }
 export interface BreakerExpectations {
   scenario: 'breaker';

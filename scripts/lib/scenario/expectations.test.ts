@@ -119,3 +119,135 @@ test('every scenario plan ends within 90 s and yields thresholds for what k6 mea
     for (const c of claims) if (!(c.kind === 'share' && c.source === 'runner')) assert.ok(thresholds[c.id]?.length, `${name}: ${c.id}`);
   }
 });
+
+// Derivation reads what receives traffic (issue 15 item 1; `npm run xds` checks the same numbers
+// against the Envoy config istiod generates).
+const deployment = (name: string, version: string, replicas: number, env: Record<string, string> = {}, extra: Record<string, string> = {}): string => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: shop, labels: {app: products, version: ${version}}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: products, version: ${version}}}
+  template:
+    metadata: {labels: ${JSON.stringify({ app: 'products', version, ...extra })}}
+    spec:
+      containers:
+        - name: products
+          image: shopmesh/products
+          env: ${JSON.stringify(Object.entries(env).map(([name, value]) => ({ name, value })))}
+`;
+const subsets = (trafficPolicy = ''): string => `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: products, namespace: shop}
+spec:
+  host: products
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+${trafficPolicy}`;
+const route = (http: string, gateways = '[istio-ingress/shop-gateway, mesh]'): string => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: products-${Math.abs([...http].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7))}, namespace: shop}
+spec:
+  hosts: [shop.localhost, products]
+  gateways: ${gateways}
+  http:
+${http}`;
+const docs = (...parts: string[]): KubeObject[] => parseManifests(parts.join('\n---\n'));
+const toV1 = '    - route: [{destination: {host: products, subset: v1}}]';
+
+test('timeout: only the pods of the subset the route sends to count (v2 pods get no calls)', () => {
+  const e = deriveExpectations('timeout', docs(
+    deployment('products-v1', 'v1', 1, { LATENCY_MS: '3000' }), deployment('products-v2', 'v2', 1), subsets(),
+    route('    - timeout: 0.5s\n      route: [{destination: {host: products, subset: v1}}]'),
+  ));
+  assert.equal(e.scenario === 'timeout' && e.timeoutShare, 1);
+});
+
+test('timeout: a weighted route counts each subset by its weight and its slow pods', () => {
+  const e = deriveExpectations('timeout', docs(
+    deployment('products-v1', 'v1', 2, { LATENCY_MS: '3000' }), deployment('products-v1-fast', 'v1', 2, {}, { variant: 'fast' }), deployment('products-v2', 'v2', 1), subsets(),
+    route('    - timeout: 0.5s\n      route: [{destination: {host: products, subset: v1}, weight: 80}, {destination: {host: products, subset: v2}, weight: 20}]'),
+  ));
+  assert.equal(e.scenario === 'timeout' && Number(e.timeoutShare.toFixed(6)), 0.4);
+});
+
+test('timeout: the route bound to mesh (what orders uses) wins over a gateway-only one', () => {
+  const e = deriveExpectations('timeout', docs(
+    deployment('products-v1', 'v1', 1, { LATENCY_MS: '3000' }), subsets(),
+    route('    - timeout: 2s\n      route: [{destination: {host: products, subset: v1}}]', '[istio-ingress/shop-gateway]'),
+    route('    - timeout: 0.5s\n      route: [{destination: {host: products, subset: v1}}]', '[mesh]'),
+  ));
+  assert.equal(e.scenario === 'timeout' && e.timeoutMs, 500);
+});
+
+test('fault: the route bound to the gateway (what k6 goes through) wins over a mesh-only one', () => {
+  const e = deriveExpectations('fault', docs(
+    deployment('products-v1', 'v1', 1), subsets(),
+    route(`    - fault: {abort: {percentage: {value: 50}, httpStatus: 503}}\n${toV1.replace('    - ', '      ')}`, '[mesh]'),
+    route(`    - fault: {abort: {percentage: {value: 10}, httpStatus: 500}}\n${toV1.replace('    - ', '      ')}`, '[istio-ingress/shop-gateway]'),
+  ));
+  assert.deepEqual(e.scenario === 'fault' && e.abort, { share: 0.1, status: 500 });
+});
+
+test('ratelimit: one bucket per pod the gateway route reaches and the EnvoyFilter selects', () => {
+  const filter = `
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: rl, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: products}}
+  configPatches:
+    - applyTo: HTTP_FILTER
+      patch: {operation: INSERT_BEFORE, value: {name: envoy.filters.http.local_ratelimit, typed_config: {value: {token_bucket: {max_tokens: 10, tokens_per_fill: 10, fill_interval: 1s}}}}}
+`;
+  const e = deriveExpectations('ratelimit', docs(deployment('products-v1', 'v1', 2), deployment('products-v2', 'v2', 3), subsets(), route(toV1), filter));
+  assert.equal(e.scenario === 'ratelimit' && e.instances, 2);
+  assert.equal(e.scenario === 'ratelimit' && e.limitPerSecond, 20);
+});
+
+test('lb: the hash spreads over the pods of the routed subset only', () => {
+  const e = deriveExpectations('lb', docs(
+    deployment('products-v1', 'v1', 3), deployment('products-v2', 'v2', 1), subsets('  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user-id}}}'), route(toV1),
+  ));
+  assert.equal(e.scenario === 'lb' && e.replicas, 3);
+});
+
+test('breaker: replicas are the routed subset\'s pods, the always-failing one included', () => {
+  const e = deriveExpectations('breaker', docs(
+    deployment('products-v1', 'v1', 3), deployment('products-v1-always-fail', 'v1', 1, { ALWAYS_FAIL: 'true' }, { variant: 'always-fail' }), deployment('products-v2', 'v2', 1),
+    subsets('  trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}}, outlierDetection: {consecutive5xxErrors: 3}}'), route(toV1),
+  ));
+  assert.deepEqual(e.scenario === 'breaker' && [e.replicas, e.failingReplicas], [4, 1]);
+});
+
+test('mirror: the mirrors list form is understood, with its percentage', () => {
+  const e = deriveExpectations('mirror', docs(
+    deployment('products-v1', 'v1', 1), deployment('products-v2', 'v2', 1), subsets(),
+    route('    - route: [{destination: {host: products, subset: v1}}]\n      mirrors: [{destination: {host: products, subset: v2}, percentage: {value: 25}}]'),
+  ));
+  assert.deepEqual(e, { scenario: 'mirror', service: 'products', routeVersion: 'v1', mirrorVersion: 'v2', mirrorShare: 0.25 });
+});
+
+test('retries: perTryTimeout is derived with attempts and retryOn', () => {
+  const e = deriveExpectations('retries', parseManifests(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: payments-v1, namespace: shop, labels: {app: payments}}
+spec:
+  template:
+    metadata: {labels: {app: payments, version: v1}}
+    spec: {containers: [{name: payments, image: shopmesh/payments, env: [{name: ERROR_PERCENT, value: "30"}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payments, namespace: shop}
+spec:
+  hosts: [payments]
+  http:
+    - retries: {attempts: 5, perTryTimeout: 300ms, retryOn: 5xx}
+      route: [{destination: {host: payments}}]
+`));
+  assert.equal(e.scenario === 'retries' && e.perTryTimeoutMs, 300);
+});

@@ -43,10 +43,12 @@ function ofKind(objects: readonly KubeObject[], kind: string): KubeObject[] {
   return objects.filter((o) => o.kind === kind);
 }
 
+interface Destination { host: string; subset?: string; weight?: number }
+
 interface HttpRoute {
   vs: KubeObject;
   route: Obj;
-  destinations: { host: string; subset?: string; weight?: number }[];
+  destinations: Destination[];
 }
 
 function httpRoutes(objects: readonly KubeObject[]): HttpRoute[] {
@@ -62,6 +64,47 @@ function httpRoutes(objects: readonly KubeObject[]): HttpRoute[] {
       }),
     })),
   );
+}
+
+/** Who sends the request: the ingress gateway (north-south) or a sidecar (east-west, `mesh`). */
+export type Via = 'gateway' | 'mesh';
+
+/** Whether a VirtualService match (or, without one, the VirtualService itself) is bound to `via`. */
+function boundTo(vs: KubeObject, match: Obj | undefined, via: Via): boolean {
+  const gateways = arr(match?.gateways ?? spec(vs).gateways ?? ['mesh']).filter((g): g is string => typeof g === 'string');
+  return via === 'mesh' ? gateways.includes('mesh') : gateways.some((g) => g !== 'mesh');
+}
+
+function uriMatches(uri: Obj, path: string): boolean {
+  const p = path.split('?')[0]!;
+  if (str(uri.exact) !== undefined) return p === uri.exact;
+  if (str(uri.prefix) !== undefined) return p.startsWith(str(uri.prefix)!);
+  if (str(uri.regex) !== undefined) return new RegExp(`^(?:${str(uri.regex)})$`).test(p);
+  return true;
+}
+
+/**
+ * The routes a request sent through `via` can take, in order; with `path`, only those whose match
+ * takes a request for that path without extra headers (the route a plain request uses comes first).
+ */
+function routesVia(objects: readonly KubeObject[], via: Via, path?: string): HttpRoute[] {
+  return httpRoutes(objects).filter(({ vs, route }) => {
+    const matches = arr(route.match).filter(isObj);
+    if (matches.length === 0) return boundTo(vs, undefined, via);
+    return matches.some((m) => boundTo(vs, m, via) && (path === undefined || (!isObj(m.headers) && !isObj(m.queryParams) && uriMatches(obj(m.uri), path))));
+  });
+}
+
+/** The first route with `has`, preferring the ones bound to `via` (what the claim is about). */
+function routeWith(objects: readonly KubeObject[], via: Via, has: (r: HttpRoute) => boolean): HttpRoute | undefined {
+  return routesVia(objects, via).find(has) ?? httpRoutes(objects).find(has);
+}
+
+/** The destinations that receive traffic, with their share of it (weights, or 100% for one). */
+function sharesOf(destinations: readonly Destination[]): { d: Destination; share: number }[] {
+  const weighted = destinations.length === 1 ? [{ d: destinations[0]!, w: 100 }] : destinations.map((d) => ({ d, w: d.weight ?? 0 }));
+  const total = weighted.reduce((a, b) => a + b.w, 0) || 1;
+  return weighted.filter((x) => x.w > 0).map((x) => ({ d: x.d, share: x.w / total }));
 }
 
 function where(scenario: string, o: KubeObject, field: string): string {
@@ -99,6 +142,36 @@ function replicasOf(objects: readonly KubeObject[], app: string): number {
   return deploymentsOf(objects, app).reduce((sum, d) => sum + d.replicas, 0);
 }
 
+function templateLabels(d: KubeObject): Record<string, unknown> {
+  return obj(obj(obj(spec(d).template).metadata).labels);
+}
+
+/**
+ * The Deployments whose pods a destination reaches: the app's Deployments, narrowed to the subset's
+ * labels when a DestinationRule defines it (a subset that selects nothing gives none).
+ */
+export function deploymentsOfDestination(objects: readonly KubeObject[], d: Destination): ReturnType<typeof deploymentsOf> {
+  const all = deploymentsOf(objects, d.host);
+  if (!d.subset) return all;
+  const subset = ofKind(objects, 'DestinationRule')
+    .filter((dr) => shortHost(str(spec(dr).host) ?? '') === d.host)
+    .flatMap((dr) => arr(spec(dr).subsets).filter(isObj))
+    .find((s) => s.name === d.subset);
+  if (!subset) return all;
+  const labels = obj(subset.labels);
+  return all.filter((x) => Object.entries(labels).every(([k, v]) => templateLabels(x.o)[k] === v));
+}
+
+/** Pods of the destinations a route sends traffic to. */
+function podsReceiving(objects: readonly KubeObject[], destinations: readonly Destination[]): number {
+  return sharesOf(destinations).reduce((sum, { d }) => sum + deploymentsOfDestination(objects, d).reduce((n, x) => n + x.replicas, 0), 0);
+}
+
+/** The route a plain request for `service` takes through `via` (the service's own host for mesh callers). */
+function routeToService(objects: readonly KubeObject[], via: Via, service: string, path?: string): HttpRoute | undefined {
+  return routesVia(objects, via, path).find((r) => r.destinations.some((d) => d.host === service));
+}
+
 /** The Gateway-side route prefixes (one per route) of every VirtualService bound to a gateway. */
 function baseline(objects: readonly KubeObject[]): BaselineExpectations {
   const routes: BaselineExpectations['routes'] = [];
@@ -121,7 +194,8 @@ function baseline(objects: readonly KubeObject[]): BaselineExpectations {
 }
 
 function canary(objects: readonly KubeObject[]): CanaryExpectations {
-  const split = httpRoutes(objects).find((r) => r.destinations.filter((d) => (d.weight ?? 0) > 0).length >= 2);
+  // k6 sends the canary's load through the gateway: the weights that count are on its route.
+  const split = routeWith(objects, 'gateway', (r) => r.destinations.filter((d) => (d.weight ?? 0) > 0).length >= 2);
   if (!split) throw new ExpectationError('overlays/canary: no VirtualService route splits traffic by weight between two subsets');
   const weights: Record<string, number> = {};
   for (const d of split.destinations) weights[d.subset ?? d.host] = (weights[d.subset ?? d.host] ?? 0) + (d.weight ?? 0);
@@ -130,8 +204,11 @@ function canary(objects: readonly KubeObject[]): CanaryExpectations {
   return { scenario: 'canary', service: split.destinations[0]!.host, weights, version, share: weights[version]! / total };
 }
 
+const hasHeaderMatch = (r: HttpRoute): boolean => arr(r.route.match).some((m) => isObj(m) && isObj(m.headers));
+
 function ab(objects: readonly KubeObject[]): AbExpectations {
-  const routes = httpRoutes(objects);
+  const viaGateway = routesVia(objects, 'gateway');
+  const routes = viaGateway.some(hasHeaderMatch) ? viaGateway : httpRoutes(objects);
   for (const [i, r] of routes.entries()) {
     for (const m of arr(r.route.match).filter(isObj)) {
       const headers = obj(m.headers);
@@ -153,7 +230,7 @@ function ab(objects: readonly KubeObject[]): AbExpectations {
 }
 
 function fault(objects: readonly KubeObject[]): FaultExpectations {
-  const r = httpRoutes(objects).find((x) => isObj(x.route.fault));
+  const r = routeWith(objects, 'gateway', (x) => isObj(x.route.fault));
   if (!r) throw new ExpectationError('overlays/fault: no VirtualService route injects a fault');
   const f = obj(r.route.fault);
   const delay = isObj(f.delay)
@@ -166,7 +243,8 @@ function fault(objects: readonly KubeObject[]): FaultExpectations {
 }
 
 function timeout(objects: readonly KubeObject[]): TimeoutExpectations {
-  const r = httpRoutes(objects).find((x) => x.route.timeout !== undefined);
+  // k6 calls orders through the gateway; the timeout that fires is on a sidecar's (mesh) route.
+  const r = routeWith(objects, 'mesh', (x) => x.route.timeout !== undefined);
   if (!r) throw new ExpectationError('overlays/timeout: no VirtualService route sets a timeout');
   const timeoutMs = need(durationMs(r.route.timeout), where('timeout', r.vs, `spec.http[].timeout "${String(r.route.timeout)}" is not a duration`));
   const slow = ofKind(objects, 'Deployment')
@@ -175,8 +253,17 @@ function timeout(objects: readonly KubeObject[]): TimeoutExpectations {
   if (!slow) throw new ExpectationError('overlays/timeout: no Deployment sets the LATENCY_MS switch, so nothing is slow');
   const latencyMs = Number(slow.env.LATENCY_MS);
   const latencyShare = Number(slow.env.LATENCY_PERCENT ?? 100) / 100;
-  // When only some of the app's pods are slow, only their share of calls is.
-  const podShare = slow.replicas / Math.max(1, replicasOf(objects, slow.app));
+  // Only the pods of the subsets that receive the calls count: a slow v1 behind a route to v1
+  // slows every call, however many v2 pods there are.
+  const toSlow = r.destinations.some((d) => d.host === slow.app) ? r : routeToService(objects, 'mesh', slow.app);
+  const timeoutShare = toSlow
+    ? sharesOf(toSlow.destinations).reduce((sum, { d, share }) => {
+      const deployments = deploymentsOfDestination(objects, d);
+      const pods = deployments.reduce((n, x) => n + x.replicas, 0);
+      const slowPods = deployments.reduce((n, x) => n + (Number(x.env.LATENCY_MS ?? 0) > timeoutMs ? x.replicas * (Number(x.env.LATENCY_PERCENT ?? 100) / 100) : 0), 0);
+      return sum + (pods ? share * (slowPods / pods) : 0);
+    }, 0)
+    : latencyMs > timeoutMs ? latencyShare * (slow.replicas / Math.max(1, replicasOf(objects, slow.app))) : 0;
   return {
     scenario: 'timeout',
     routeService: r.destinations[0]?.host ?? r.vs.metadata.name,
@@ -184,7 +271,7 @@ function timeout(objects: readonly KubeObject[]): TimeoutExpectations {
     slowService: slow.app,
     latencyMs,
     latencyShare,
-    timeoutShare: latencyMs > timeoutMs ? latencyShare * podShare : 0,
+    timeoutShare,
   };
 }
 
@@ -197,7 +284,8 @@ export function retryOnCovers(retryOn: string, status: number): boolean {
 }
 
 function retries(objects: readonly KubeObject[]): RetriesExpectations {
-  const r = httpRoutes(objects).find((x) => isObj(x.route.retries) && (num(obj(x.route.retries).attempts) ?? 0) > 0);
+  // orders calls payments through its sidecar: the retries that count are on the mesh route.
+  const r = routeWith(objects, 'mesh', (x) => isObj(x.route.retries) && (num(obj(x.route.retries).attempts) ?? 0) > 0);
   if (!r) throw new ExpectationError('overlays/retries: no VirtualService route sets retries.attempts');
   const service = r.destinations[0]?.host ?? r.vs.metadata.name;
   const attempts = num(obj(r.route.retries).attempts)!;
@@ -207,7 +295,11 @@ function retries(objects: readonly KubeObject[]): RetriesExpectations {
   const errorShare = Number(flaky.env.ERROR_PERCENT) / 100;
   const errorStatus = Number(flaky.env.ERROR_STATUS ?? 503);
   const retried = retryOnCovers(retryOn, errorStatus);
-  return { scenario: 'retries', service, attempts, retryOn, errorShare, errorStatus, retried, successShare: 1 - errorShare ** (retried ? attempts + 1 : 1) };
+  const perTryTimeoutMs = durationMs(obj(r.route.retries).perTryTimeout);
+  return {
+    scenario: 'retries', service, attempts, retryOn, errorShare, errorStatus, retried, successShare: 1 - errorShare ** (retried ? attempts + 1 : 1),
+    ...(perTryTimeoutMs !== undefined ? { perTryTimeoutMs } : {}),
+  };
 }
 
 const ISTIO_UNLIMITED = 2 ** 32 - 1;
@@ -222,7 +314,9 @@ function breaker(objects: readonly KubeObject[]): BreakerExpectations {
   const service = shortHost(str(spec(dr).host) ?? dr.metadata.name);
   const maxConnections = num(obj(pool.tcp).maxConnections) ?? ISTIO_UNLIMITED;
   const http1MaxPendingRequests = num(obj(pool.http).http1MaxPendingRequests) ?? ISTIO_UNLIMITED;
-  const deployments = deploymentsOf(objects, service);
+  // The pods behind the gateway's route (every pod of the app when no route names it).
+  const route = routeToService(objects, 'gateway', service);
+  const deployments = route ? sharesOf(route.destinations).flatMap(({ d }) => deploymentsOfDestination(objects, d)) : deploymentsOf(objects, service);
   return {
     scenario: 'breaker',
     service,
@@ -239,17 +333,26 @@ function breaker(objects: readonly KubeObject[]): BreakerExpectations {
   };
 }
 
+/** A route's mirror: the `mirror`/`mirrorPercentage` pair, or the first of the `mirrors` list. */
+function mirrorOf(route: Obj): { host?: string; subset?: string; share: number } | undefined {
+  if (isObj(route.mirror)) return { host: str(route.mirror.host), subset: str(route.mirror.subset), share: shareOf(route.mirrorPercentage, route.mirrorPercent) ?? 1 };
+  const first = arr(route.mirrors).filter(isObj)[0];
+  if (!first) return undefined;
+  const d = obj(first.destination);
+  return { host: str(d.host), subset: str(d.subset), share: shareOf(first.percentage) ?? 1 };
+}
+
 function mirror(objects: readonly KubeObject[]): MirrorExpectations {
-  const r = httpRoutes(objects).find((x) => isObj(x.route.mirror));
-  if (!r) throw new ExpectationError('overlays/mirror: no VirtualService route mirrors traffic');
-  const m = obj(r.route.mirror);
+  const r = routeWith(objects, 'gateway', (x) => mirrorOf(x.route) !== undefined);
+  if (!r) throw new ExpectationError('overlays/mirror: no VirtualService route mirrors traffic (mirror or mirrors)');
+  const m = mirrorOf(r.route)!;
   const routeVersion = [...r.destinations].sort((a, b) => (b.weight ?? 100) - (a.weight ?? 100))[0]?.subset;
   return {
     scenario: 'mirror',
-    service: shortHost(str(m.host) ?? r.vs.metadata.name),
+    service: shortHost(m.host ?? r.vs.metadata.name),
     routeVersion: need(routeVersion, where('mirror', r.vs, 'the mirrored route names no subset')),
-    mirrorVersion: need(str(m.subset), where('mirror', r.vs, 'spec.http[].mirror.subset is missing')),
-    mirrorShare: shareOf(r.route.mirrorPercentage, r.route.mirrorPercent) ?? 1,
+    mirrorVersion: need(m.subset, where('mirror', r.vs, 'the mirror names no subset')),
+    mirrorShare: m.share,
   };
 }
 
@@ -377,7 +480,11 @@ function ratelimit(objects: readonly KubeObject[]): RatelimitExpectations {
     const fillIntervalMs = need(durationMs(bucket.fill_interval ?? bucket.fillInterval), where('ratelimit', o, 'token_bucket.fill_interval is missing'));
     const labels = obj(obj(spec(o).workloadSelector).labels);
     const app = str(labels.app);
-    const instances = app ? Math.max(1, replicasOf(objects, app)) : 1;
+    // Each pod's sidecar keeps its own bucket, and only the pods the gateway's route reaches see load.
+    const route = app ? routeToService(objects, 'gateway', app) : undefined;
+    const reached = route ? sharesOf(route.destinations).flatMap(({ d }) => deploymentsOfDestination(objects, d)) : app ? deploymentsOf(objects, app) : [];
+    const selected = reached.filter((x) => Object.entries(labels).every(([k, v]) => templateLabels(x.o)[k] === v));
+    const instances = Math.max(1, selected.reduce((n, x) => n + x.replicas, 0));
     return {
       scenario: 'ratelimit',
       service: app ?? 'products',
@@ -397,7 +504,10 @@ function lb(objects: readonly KubeObject[]): LbExpectations {
     const header = policies.map((p) => str(obj(obj(p.loadBalancer).consistentHash).httpHeaderName)).find((h) => h !== undefined);
     if (!header) continue;
     const service = shortHost(str(spec(dr).host) ?? dr.metadata.name);
-    return { scenario: 'lb', service, hashHeader: header.toLowerCase(), replicas: replicasOf(objects, service), users: 20 };
+    // The hash spreads users over the pods of the subsets the gateway's route sends to.
+    const route = routeToService(objects, 'gateway', service);
+    const replicas = route ? podsReceiving(objects, route.destinations) : replicasOf(objects, service);
+    return { scenario: 'lb', service, hashHeader: header.toLowerCase(), replicas, users: 20 };
   }
   throw new ExpectationError('overlays/lb: no DestinationRule hashes on an HTTP header');
 }
