@@ -11,6 +11,7 @@ import { PROVIDERS } from './lib/kube/context.ts';
 import { chartVersionOf, listReleases } from './lib/kube/helm.ts';
 import { currentScenario, SHOP_NAMESPACE } from './lib/kube/shop.ts';
 import { resolveProvider } from './lib/providers/index.ts';
+import { PORTS_CONFIGMAP, portsFromConfigMap, sandboxPorts } from './lib/providers/ports.ts';
 import { preferProjectBin } from './lib/tools/index.ts';
 import { version } from './lib/versions.ts';
 
@@ -55,7 +56,14 @@ export async function status(argv: string[], deps: { out?: Output } = {}): Promi
     const note = total < 2 ? '  ← no sidecar: is injection on for shop?' : ready < total ? '  ← not ready' : '';
     lines.push(`  ${(pod.metadata?.name ?? '?').padEnd(40)} ${ready}/${total}  ${pod.status?.phase ?? ''}${note}`);
   }
-  lines.push(`urls      http://shop.localhost:${provider.httpPort}/   https://shop.localhost:${provider.httpsPort}/ (tls scenario)`);
+  // The ports up recorded win over the defaults: `up --http-port 9080` is still true a week later.
+  const recorded = await kc
+    .makeApiClient(CoreV1Api)
+    .readNamespacedConfigMap({ namespace: PORTS_CONFIGMAP.namespace, name: PORTS_CONFIGMAP.name })
+    .then((cm) => cm.data)
+    .catch(() => undefined);
+  const ports = portsFromConfigMap(recorded, { ...sandboxPorts(), http: provider.httpPort, https: provider.httpsPort });
+  lines.push(`urls      http://shop.localhost:${ports.http}/   https://shop.localhost:${ports.https}/ (tls scenario)${recorded ? '' : '  (ports not recorded by up: the defaults)'}`);
   out.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -18,6 +18,7 @@ import { currentScenario, ensureJwtSecret, JWT_SECRET, setImages, SHOP_NAMESPACE
 import { waitForRollouts } from './lib/kube/wait.ts';
 import { failures, formatChecks, runPreflight, type PreflightDeps } from './lib/preflight/index.ts';
 import { resolveProvider } from './lib/providers/index.ts';
+import { applyPortOptions, DEFAULT_PORTS, PORT_OPTIONS, PORT_VARIABLES, PORTS_CONFIGMAP, portsConfigMap } from './lib/providers/ports.ts';
 import type { ClusterProvider, ToolPaths } from './lib/providers/types.ts';
 import { ensureTool, preferProjectBin, type EnsureToolOptions } from './lib/tools/index.ts';
 import { repoRoot } from './lib/versions.ts';
@@ -32,14 +33,18 @@ export const upSpec = {
     'dry-run': { type: 'boolean', description: 'print the plan of commands and API calls; change nothing' },
     'skip-smoke': { type: 'boolean', description: 'do not call the shop through the gateway at the end' },
     'timeout-minutes': { type: 'string', default: '10', description: 'how long to wait for the shop to roll out' },
+    ...PORT_OPTIONS,
   },
   details: `Needs Docker (k3d, kind) or microk8s, and Node 24. Missing tools (kubectl, helm, k3d, kind) are
 downloaded into .bin/ at the versions in versions.yaml, checked against pinned sha256 sums.
 Every step is safe to re-run: a second \`npm run up\` only repairs what is missing.
 
-  k3d       (default) registry k3d-shopmesh-registry.localhost:5050, gateway at http://shop.localhost:8080
-  kind      registry container shopmesh-registry on localhost:5050, gateway NodePorts mapped to 8080/8443
-  microk8s  addons dns, registry (localhost:32000), hostpath-storage; gateway at http://shop.localhost:30080`,
+  k3d       (default) registry k3d-shopmesh-registry.localhost:${DEFAULT_PORTS.registry}, gateway at http://shop.localhost:${DEFAULT_PORTS.http}
+  kind      registry container shopmesh-registry on localhost:${DEFAULT_PORTS.registry}, gateway NodePorts mapped to ${DEFAULT_PORTS.http}/${DEFAULT_PORTS.https}
+  microk8s  addons dns, registry (localhost:32000), hostpath-storage; gateway at http://shop.localhost:30080
+
+The host ports move with --http-port, --https-port and --registry-port (or ${PORT_VARIABLES.http},
+${PORT_VARIABLES.https}, ${PORT_VARIABLES.registry}); up records them in the cluster for status and the scenarios.`,
 } satisfies CommandSpec<Record<string, import('./lib/cli.ts').OptionSpec>>;
 
 export interface UpDeps {
@@ -71,6 +76,7 @@ export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
   }
   const timeoutMinutes = Number(o['timeout-minutes']);
   if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UsageError('--timeout-minutes must be a positive number');
+  const ports = applyPortOptions(o);
   const provider = resolveProvider(o.provider);
   assertSandboxContext(provider.context);
   const runner = new Runner({ dryRun: o['dry-run'], out });
@@ -98,6 +104,9 @@ export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
   const kc = runner.dryRun ? (tryLoadSandboxKubeConfig({ context: provider.context })?.kc ?? new KubeConfig()) : loadSandboxKubeConfig({ context: provider.context }).kc;
   const clusterReachable = !runner.dryRun || (await provider.clusterState(runner, tools)) === 'running';
   if (provider.wire) await runner.step('registry wiring visible to Tilt (local-registry-hosting)', () => provider.wire!(runner, kc));
+  await runner.step(`host ports recorded for status and the scenarios (${PORTS_CONFIGMAP.namespace}/${PORTS_CONFIGMAP.name})`, () =>
+    serverSideApply(runner, kc, [portsConfigMap(provider.name === 'microk8s' ? { ...ports, http: provider.httpPort, https: provider.httpsPort } : ports)], { fieldManager: 'shopmesh' }),
+  );
 
   await runner.step('Gateway API CRDs', () => installGatewayApiCrds(runner, kubectl, provider.context));
   await runner.step('Istio', () => installIstio(runner, helm, provider.context, provider.gatewayService));

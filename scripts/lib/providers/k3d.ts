@@ -1,18 +1,21 @@
 // k3d: a registry created once outside the cluster (it survives `down`), a cluster without Traefik,
-// servicelb kept so the gateway's LoadBalancer ports reach the k3d loadbalancer on 127.0.0.1:8080/8443.
+// servicelb kept so the gateway's LoadBalancer ports reach the k3d loadbalancer on 127.0.0.1 (8080/8443
+// unless moved, see ports.ts).
 import YAML from 'yaml';
 import { CLUSTER_NAME, sandboxContext } from '../kube/context.ts';
 import type { Runner } from '../plan.ts';
 import { version } from '../versions.ts';
 import { cacheFile, writeGeneratedFile } from './config-files.ts';
 import { cannotLook } from './look.ts';
-import { HTTP_PORT, HTTPS_PORT, REGISTRY_PORT, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
+import { sandboxPorts } from './ports.ts';
+import { toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
 export const K3D_REGISTRY = `${CLUSTER_NAME}-registry.localhost`;
 /** k3d prefixes the registry's container name with `k3d-`; pods pull by that name. */
 export const K3D_REGISTRY_CONTAINER = `k3d-${K3D_REGISTRY}`;
 
 export function k3dClusterConfig(): Record<string, unknown> {
+  const ports = sandboxPorts();
   return {
     apiVersion: 'k3d.io/v1alpha5',
     kind: 'Simple',
@@ -21,10 +24,10 @@ export function k3dClusterConfig(): Record<string, unknown> {
     agents: 0,
     image: version('images.k3s'),
     ports: [
-      { port: `127.0.0.1:${HTTP_PORT}:80`, nodeFilters: ['loadbalancer'] },
-      { port: `127.0.0.1:${HTTPS_PORT}:443`, nodeFilters: ['loadbalancer'] },
+      { port: `127.0.0.1:${ports.http}:80`, nodeFilters: ['loadbalancer'] },
+      { port: `127.0.0.1:${ports.https}:443`, nodeFilters: ['loadbalancer'] },
     ],
-    registries: { use: [`${K3D_REGISTRY_CONTAINER}:${REGISTRY_PORT}`] },
+    registries: { use: [`${K3D_REGISTRY_CONTAINER}:${ports.registry}`] },
     options: {
       k3s: { extraArgs: [{ arg: '--disable=traefik', nodeFilters: ['server:*'] }] },
       kubeconfig: { updateDefaultKubeconfig: true, switchCurrentContext: true },
@@ -59,12 +62,22 @@ async function registryExists(runner: Runner, k3d: string): Promise<boolean> {
 export const k3dProvider: ClusterProvider = {
   name: 'k3d',
   context: sandboxContext('k3d'),
-  httpPort: HTTP_PORT,
-  httpsPort: HTTPS_PORT,
-  registry: { push: `localhost:${REGISTRY_PORT}`, cluster: `${K3D_REGISTRY_CONTAINER}:${REGISTRY_PORT}` },
+  get httpPort() {
+    return sandboxPorts().http;
+  },
+  get httpsPort() {
+    return sandboxPorts().https;
+  },
+  get registry() {
+    const { registry } = sandboxPorts();
+    return { push: `localhost:${registry}`, cluster: `${K3D_REGISTRY_CONTAINER}:${registry}` };
+  },
   gatewayService: { type: 'LoadBalancer' },
   tools: ['k3d'],
-  hostPorts: [HTTP_PORT, HTTPS_PORT, REGISTRY_PORT],
+  get hostPorts() {
+    const { http, https, registry } = sandboxPorts();
+    return [http, https, registry];
+  },
 
   async clusterState(runner, tools): Promise<ClusterState> {
     const clusters = await listJson<K3dCluster>(runner, toolPath(tools, 'k3d'), ['cluster', 'list']);
@@ -75,16 +88,18 @@ export const k3dProvider: ClusterProvider = {
 
   async ownedPorts(runner, tools) {
     const owned: number[] = [];
-    if (await registryExists(runner, toolPath(tools, 'k3d'))) owned.push(REGISTRY_PORT);
-    if ((await this.clusterState(runner, tools)) === 'running') owned.push(HTTP_PORT, HTTPS_PORT);
+    const ports = sandboxPorts();
+    if (await registryExists(runner, toolPath(tools, 'k3d'))) owned.push(ports.registry);
+    if ((await this.clusterState(runner, tools)) === 'running') owned.push(ports.http, ports.https);
     return owned;
   },
 
   async up(runner: Runner, tools: ToolPaths) {
     const k3d = toolPath(tools, 'k3d');
-    await runner.step(`registry ${K3D_REGISTRY_CONTAINER} on localhost:${REGISTRY_PORT}`, async () => {
+    const { registry } = sandboxPorts();
+    await runner.step(`registry ${K3D_REGISTRY_CONTAINER} on localhost:${registry}`, async () => {
       if (await registryExists(runner, k3d)) return runner.note('exists');
-      await runner.exec(k3d, ['registry', 'create', K3D_REGISTRY, '--port', `127.0.0.1:${REGISTRY_PORT}`]);
+      await runner.exec(k3d, ['registry', 'create', K3D_REGISTRY, '--port', `127.0.0.1:${registry}`]);
     });
     await runner.step(`k3d cluster ${CLUSTER_NAME} (${version('images.k3s')})`, async () => {
       const state = await this.clusterState(runner, tools);

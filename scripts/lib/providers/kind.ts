@@ -1,4 +1,4 @@
-// kind: host ports 8080/8443 mapped to the gateway's fixed NodePorts, and the local registry wired the
+// kind: host ports (8080/8443 unless moved, see ports.ts) mapped to the gateway's fixed NodePorts, and the local registry wired the
 // way kind documents it: a registry container, containerd hosts.toml on each node, the registry
 // connected to the `kind` network, and the local-registry-hosting ConfigMap (which Tilt reads).
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -8,10 +8,12 @@ import { CLUSTER_NAME, sandboxContext } from '../kube/context.ts';
 import type { Runner } from '../plan.ts';
 import { version } from '../versions.ts';
 import { cannotLook } from './look.ts';
-import { HTTP_NODE_PORT, HTTP_PORT, HTTPS_NODE_PORT, HTTPS_PORT, REGISTRY_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
+import { sandboxPorts } from './ports.ts';
+import { HTTP_NODE_PORT, HTTPS_NODE_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
 export const KIND_REGISTRY = `${CLUSTER_NAME}-registry`;
-const CERTS_DIR = `/etc/containerd/certs.d/localhost:${REGISTRY_PORT}`;
+/** Where containerd on a node looks up how to reach localhost:<registry port>. */
+const certsDir = () => `/etc/containerd/certs.d/localhost:${sandboxPorts().registry}`;
 export const HOSTS_TOML = `[host."http://${KIND_REGISTRY}:5000"]\n`;
 
 export function kindClusterConfig(): Record<string, unknown> {
@@ -25,8 +27,8 @@ export function kindClusterConfig(): Record<string, unknown> {
         role: 'control-plane',
         image: version('images.kindNode'),
         extraPortMappings: [
-          { containerPort: HTTP_NODE_PORT, hostPort: HTTP_PORT, listenAddress: '127.0.0.1', protocol: 'TCP' },
-          { containerPort: HTTPS_NODE_PORT, hostPort: HTTPS_PORT, listenAddress: '127.0.0.1', protocol: 'TCP' },
+          { containerPort: HTTP_NODE_PORT, hostPort: sandboxPorts().http, listenAddress: '127.0.0.1', protocol: 'TCP' },
+          { containerPort: HTTPS_NODE_PORT, hostPort: sandboxPorts().https, listenAddress: '127.0.0.1', protocol: 'TCP' },
         ],
       },
     ],
@@ -46,12 +48,22 @@ const registryState = (runner: Runner) => containerState(runner, KIND_REGISTRY);
 export const kindProvider: ClusterProvider = {
   name: 'kind',
   context: sandboxContext('kind'),
-  httpPort: HTTP_PORT,
-  httpsPort: HTTPS_PORT,
-  registry: { push: `localhost:${REGISTRY_PORT}`, cluster: `localhost:${REGISTRY_PORT}` },
+  get httpPort() {
+    return sandboxPorts().http;
+  },
+  get httpsPort() {
+    return sandboxPorts().https;
+  },
+  get registry() {
+    const { registry } = sandboxPorts();
+    return { push: `localhost:${registry}`, cluster: `localhost:${registry}` };
+  },
   gatewayService: NODE_PORT_GATEWAY,
   tools: ['kind'],
-  hostPorts: [HTTP_PORT, HTTPS_PORT, REGISTRY_PORT],
+  get hostPorts() {
+    const { http, https, registry } = sandboxPorts();
+    return [http, https, registry];
+  },
 
   async clusterState(runner, tools): Promise<ClusterState> {
     const r = await runner.query(toolPath(tools, 'kind'), ['get', 'clusters']);
@@ -62,21 +74,23 @@ export const kindProvider: ClusterProvider = {
 
   async ownedPorts(runner, tools) {
     const owned: number[] = [];
-    if ((await registryState(runner)) === 'running') owned.push(REGISTRY_PORT);
-    if ((await this.clusterState(runner, tools)) === 'running') owned.push(HTTP_PORT, HTTPS_PORT);
+    const ports = sandboxPorts();
+    if ((await registryState(runner)) === 'running') owned.push(ports.registry);
+    if ((await this.clusterState(runner, tools)) === 'running') owned.push(ports.http, ports.https);
     return owned;
   },
 
   async up(runner: Runner, tools: ToolPaths) {
     const kind = toolPath(tools, 'kind');
-    await runner.step(`registry container ${KIND_REGISTRY} on localhost:${REGISTRY_PORT}`, async () => {
+    const { registry } = sandboxPorts();
+    await runner.step(`registry container ${KIND_REGISTRY} on localhost:${registry}`, async () => {
       const state = await registryState(runner);
       if (state === 'running') return runner.note('running');
       if (state === 'stopped') {
         await runner.exec('docker', ['start', KIND_REGISTRY]);
         return;
       }
-      await runner.exec('docker', ['run', '-d', '--restart=always', '-p', `127.0.0.1:${REGISTRY_PORT}:5000`, '--network', 'bridge', '--name', KIND_REGISTRY, version('images.registry')]);
+      await runner.exec('docker', ['run', '-d', '--restart=always', '-p', `127.0.0.1:${registry}:5000`, '--network', 'bridge', '--name', KIND_REGISTRY, version('images.registry')]);
     });
     await runner.step(`kind cluster ${CLUSTER_NAME} (${version('images.kindNode').split('@')[0]})`, async () => {
       const state = await this.clusterState(runner, tools);
@@ -87,7 +101,8 @@ export const kindProvider: ClusterProvider = {
       }
       await runner.exec(kind, ['create', 'cluster', '--name', CLUSTER_NAME, '--config', '-', '--wait', '120s'], { input: YAML.stringify(kindClusterConfig()) });
     });
-    await runner.step('containerd on each node pulls localhost:5050 from the registry container', async () => {
+    await runner.step(`containerd on each node pulls localhost:${registry} from the registry container`, async () => {
+      const CERTS_DIR = certsDir();
       const nodes = runner.dryRun && (await this.clusterState(runner, tools)) === 'absent' ? [`${CLUSTER_NAME}-control-plane`] : (await runner.query(kind, ['get', 'nodes', '--name', CLUSTER_NAME])).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
       for (const node of nodes) {
         const current = await runner.query('docker', ['exec', node, 'cat', `${CERTS_DIR}/hosts.toml`]);
@@ -109,7 +124,7 @@ export const kindProvider: ClusterProvider = {
           apiVersion: 'v1',
           kind: 'ConfigMap',
           metadata: { name: 'local-registry-hosting', namespace: 'kube-public', labels: { 'app.kubernetes.io/managed-by': 'shopmesh-up' } },
-          data: { 'localRegistryHosting.v1': `host: "localhost:${REGISTRY_PORT}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n` },
+          data: { 'localRegistryHosting.v1': `host: "localhost:${sandboxPorts().registry}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n` },
         },
       ],
       { fieldManager: 'shopmesh' },

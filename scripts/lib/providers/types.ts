@@ -4,10 +4,6 @@ import type { Runner } from '../plan.ts';
 import type { Provider } from '../kube/context.ts';
 import type { ToolName } from '../tools/index.ts';
 
-/** Host ports of the sandbox: 5000-5005 are the services' dev ports, so the registry takes 5050. */
-export const HTTP_PORT = 8080;
-export const HTTPS_PORT = 8443;
-export const REGISTRY_PORT = 5050;
 /** Fixed NodePorts of the gateway where there is no LoadBalancer (kind, microk8s). */
 export const HTTP_NODE_PORT = 30080;
 export const HTTPS_NODE_PORT = 30443;
