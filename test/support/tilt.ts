@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { repoRoot } from '../../scripts/lib/versions.ts';
+import { binDir } from '../../scripts/lib/tools/index.ts';
 
-export const TILT_BIN = path.join(repoRoot, '.bin', 'tilt');
+export const TILT_BIN = path.join(binDir(), 'tilt');
+const KUBECTL_BIN = path.join(binDir(), 'kubectl');
 
 /** Tilt's exit code for an error in the Tiltfile itself (syntax, fail(), a refused builtin call). */
 export const TILTFILE_ERROR_EXIT = 5;
@@ -44,13 +45,13 @@ function kubeconfig(context: string): string {
 
 /** Runs the real Tilt's Tiltfile evaluation in `root` (the folder holding the Tiltfile). */
 export function evalTiltfile(root: string, { context = 'k3d-shopmesh', args = [] }: EvalOptions = {}): Promise<TiltEval> {
-  if (!existsSync(TILT_BIN)) throw new Error(`${TILT_BIN} is missing: run \`npm run tools\` first`);
+  for (const bin of [TILT_BIN, KUBECTL_BIN]) if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run tools\` first`);
   const home = mkdtempSync(path.join(tmpdir(), 'shopmesh-tilt-home-'));
   writeFileSync(path.join(home, 'kubeconfig'), kubeconfig(context));
   const env: NodeJS.ProcessEnv = {
-    // .bin first: kustomize() falls back to `kubectl kustomize`, the pinned kubectl. node runs the
-    // Tiltfile's inventory script.
-    PATH: [path.dirname(TILT_BIN), path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter),
+    // Only the pinned tools and this node: kustomize() then runs the pinned `kubectl kustomize`
+    // (not a kustomize the machine may have), and node runs the Tiltfile's inventory script.
+    PATH: [path.dirname(TILT_BIN), path.dirname(process.execPath)].join(path.delimiter),
     HOME: home,
     TILT_DEV_DIR: path.join(home, '.tilt-dev'),
     XDG_CONFIG_HOME: path.join(home, '.config'),

@@ -18,22 +18,6 @@ const LABELS = new Set(['services', 'mesh', 'tools']);
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod', 'ReplicaSet']);
 const MESH_API_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'gateway.networking.k8s.io']);
 
-test('the Tiltfile is well-formed Starlark: buildifier finds nothing to reformat and no lint warnings', () => {
-  const bin = path.join(repoRoot, 'node_modules', '.bin', 'buildifier');
-  // Exit 0 means formatted and lint-clean; any finding exits non-zero with the finding on stderr.
-  execFileSync(bin, ['--mode=check', '--lint=warn', '--type=default', 'Tiltfile'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-});
-
-test('buildifier would catch a broken Tiltfile (the check above can fail)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shopmesh-tilt-'));
-  try {
-    writeFileSync(path.join(dir, 'Tiltfile'), 'def f(:\n  pass\n');
-    assert.throws(() => execFileSync(path.join(repoRoot, 'node_modules', '.bin', 'buildifier'), ['--mode=check', '--type=default', 'Tiltfile'], { cwd: dir, stdio: 'pipe' }));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 // ------------------------------------------------------------------ every evaluation, run up front
 
 const fixtures: TiltFixture[] = [];
@@ -46,16 +30,18 @@ function fixture(change?: (f: TiltFixture) => void): TiltFixture {
 after(() => fixtures.forEach((f) => f.remove()));
 
 const shop = fixture();
-// Mistakes the checks below must catch, each in its own copy of the fixture.
-const ghostButton = fixture((f) => f.editTiltfile('for scenario in inventory["scenarios"]:', 'for scenario in inventory["scenarios"] + ["ghost"]:'));
-const unbuiltImage = fixture((f) => {
+// Mistakes the checks below must catch: all of the consistency check's in one copy of the fixture,
+// and each that Tilt itself refuses in a copy of its own (Tilt stops at the first).
+const mistakes = fixture((f) => {
+  f.editTiltfile('for scenario in inventory["scenarios"]:', 'for scenario in inventory["scenarios"] + ["ghost"]:');
+  f.editTiltfile('_build_images([s["name"] for s in inventory["services"]]', '_build_images([s["name"] for s in inventory["services"]][1:]');
+  f.editTiltfile('        if _api_group(obj) in MESH_API_GROUPS:', '        if obj["kind"] == "Namespace" or _api_group(obj) in MESH_API_GROUPS:');
+  f.editTiltfile('mesh_deps = ["mesh-config"]', 'mesh_deps = ["mesh-configs"]');
   f.write('overlays/baseline/ghost.yaml', yamlStream([fixtureDeployment('ghost-v1', 'shopmesh/ghost')]));
   f.write('overlays/baseline/kustomization.yaml', 'resources:\n  - shop.yaml\n  - ghost.yaml\n');
 });
 const misspelledKeyword = fixture((f) => f.editTiltfile('trigger_mode = TRIGGER_MODE_MANUAL', 'trigger = TRIGGER_MODE_MANUAL'));
 const misnamedWorkload = fixture((f) => f.editTiltfile('k8s_resource(workload = name, labels = ["services"]', 'k8s_resource(workload = name + "-x", labels = ["services"]'));
-const namespaceGrouped = fixture((f) => f.editTiltfile('        if _api_group(obj) in MESH_API_GROUPS:', '        if obj["kind"] == "Namespace" or _api_group(obj) in MESH_API_GROUPS:'));
-const danglingDependency = fixture((f) => f.editTiltfile('mesh_deps = ["mesh-config"]', 'mesh_deps = ["mesh-configs"]'));
 
 interface Job {
   root: string;
@@ -68,12 +54,9 @@ const jobs = {
   production: { root: shop.root, opts: { context: 'gke_shop_prod' } },
   unknownScenario: { root: shop.root, opts: { args: ['--scenario=nope'] } },
   unknownSetting: { root: shop.root, opts: { args: ['--scenarios=canary'] } },
-  ghostButton: { root: ghostButton.root, opts: {} },
-  unbuiltImage: { root: unbuiltImage.root, opts: {} },
+  mistakes: { root: mistakes.root, opts: {} },
   misspelledKeyword: { root: misspelledKeyword.root, opts: {} },
   misnamedWorkload: { root: misnamedWorkload.root, opts: {} },
-  danglingDependency: { root: danglingDependency.root, opts: {} },
-  namespaceGrouped: { root: namespaceGrouped.root, opts: {} },
 } satisfies Record<string, Job>;
 // The repository: the root kustomization, then each scenario overlay, across the sandbox contexts.
 const SCENARIOS = listScenarios(path.join(repoRoot, 'overlays'));
@@ -192,7 +175,7 @@ test('resources: services and tools by image, mesh objects grouped, port-forward
   assert.deepEqual(mesh.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['DestinationRule/products', 'Gateway/shop-gateway', 'VirtualService/products']);
   // Tilt applies `uncategorized` before every other resource: the namespace must be there.
   assert.deepEqual(byName.get('uncategorized')!.objects.map((o) => `${o.kind}/${o.metadata.name}`), ['Namespace/shop']);
-  assertConsistent(canary, shop.root, results.canary.stderr);
+  assertConsistent(results.canary, shop.root);
 });
 
 test('a manual button per scenario runs its npm script after the shop is up', () => {
@@ -214,49 +197,64 @@ test('a manual button per scenario runs its npm script after the shop is up', ()
 
 const TILT_PROGRESS = [/^Loading Tiltfile at: /, /^Falling back to `kubectl kustomize` since `kustomize` was not found in PATH$/, /^Running: kubectl kustomize \S+$/, /^Successfully loaded Tiltfile \(/];
 
-function assertConsistent(run: TiltRun, root: string, log: string): void {
+/** What is wrong with an evaluation, against the files around the Tiltfile; empty when all is well. */
+function problems(run: TiltRun, root: string, log: string): string[] {
+  const found: string[] = [];
+  const check = (ok: boolean, problem: string): void => void (ok || found.push(problem));
   const exists = (p: string) => existsSync(path.join(root, p));
   // Every path the Tiltfile names exists.
   for (const b of run.images) {
-    for (const p of [b.context, ...b.only, ...b.stopPaths, ...b.syncs.map((s) => s.localPath)]) assert.ok(exists(p), `${b.ref}: ${p} exists`);
+    for (const p of [b.context, ...b.only, ...b.stopPaths, ...b.syncs.map((s) => s.localPath)]) check(exists(p), `${b.ref}: ${p} does not exist`);
   }
   // Every service folder is built, and every image of ours the manifests use is built.
   const services = listServices(path.join(root, 'services')).map((s) => `shopmesh/${s.name}`);
-  assert.deepEqual(run.images.map((b) => b.ref).sort(), services.sort());
+  const built = run.images.map((b) => b.ref);
+  for (const s of services) check(built.includes(s), `${s} is not built, though services/${s.split('/')[1]} is a service`);
+  for (const b of built) check(services.includes(b), `${b} is built, but is no service folder`);
   const images = run.objects.filter((o) => WORKLOAD_KINDS.has(o.kind)).flatMap((o) => JSON.stringify(o).match(/"image":"shopmesh\/[^"]+"/g) ?? []).map((m) => m.slice(9, -1));
-  for (const image of new Set(images)) assert.ok(services.includes(image.split(':')[0]!), `${image} in the manifests is built from a service folder`);
+  for (const image of new Set(images)) check(built.includes(image.split(':')[0]!), `${image} in the manifests is not built`);
   // Tilt logs nothing beyond its progress lines: any other line is a complaint about what it was
-  // given (a dependency it dropped, an image built but never deployed, and the like).
-  const complaints = log.split('\n').filter((l) => l.trim() && !TILT_PROGRESS.some((p) => p.test(l)));
-  assert.deepEqual(complaints, [], `Tilt logged:\n${complaints.join('\n')}`);
-  // Every dependency names a resource.
-  const names = new Set([...run.k8s, ...run.local].map((r) => r.name));
-  for (const r of [...run.k8s, ...run.local]) for (const d of r.resourceDeps) assert.ok(names.has(d), `${r.name}: dependency ${d} exists`);
+  // given (a resource_deps entry it dropped, an image built but never deployed, and the like).
+  for (const line of log.split('\n')) check(!line.trim() || TILT_PROGRESS.some((p) => p.test(line)), `Tilt logged: ${line}`);
   // Mesh objects are grouped, so workloads start with their routes and policies in place.
+  const mesh = run.k8s.find((r) => r.name === 'mesh-config');
   for (const o of run.objects) {
     const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '';
-    if (MESH_API_GROUPS.has(group)) assert.ok(run.k8s.find((r) => r.name === 'mesh-config')?.objects.includes(o), `${o.kind}/${o.metadata.name} is in mesh-config`);
+    if (MESH_API_GROUPS.has(group)) check(!!mesh?.objects.includes(o), `${o.kind}/${o.metadata.name} is not in mesh-config`);
   }
   // Namespaces go first: Tilt applies `uncategorized` before any other resource.
-  for (const r of run.k8s) for (const o of r.objects) if (o.kind === 'Namespace') assert.equal(r.name, 'uncategorized', `Namespace/${o.metadata.name} is applied first, not in ${r.name}`);
-  // No two port-forwards share a local port.
+  for (const r of run.k8s) for (const o of r.objects) if (o.kind === 'Namespace') check(r.name === 'uncategorized', `Namespace/${o.metadata.name} is in ${r.name}, which Tilt applies after what lives in it`);
   const ports = run.k8s.flatMap((r) => r.forwards.map((f) => f.localPort));
-  assert.equal(new Set(ports).size, ports.length, 'no two forwards share a local port');
+  check(new Set(ports).size === ports.length, `two port-forwards share a local port: ${ports.join(', ')}`);
   // Every scenario button names a real overlay and an npm script.
   const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   for (const r of run.local) {
     const scenario = r.name.replace(/^scenario-/, '');
-    assert.ok(exists(`overlays/${scenario}/kustomization.yaml`), `overlays/${scenario} exists`);
-    assert.ok(scripts[`scenario:${scenario}`], `npm script scenario:${scenario} exists`);
+    check(exists(`overlays/${scenario}/kustomization.yaml`), `button ${r.name}: overlays/${scenario} does not exist`);
+    check(!!scripts[`scenario:${scenario}`], `button ${r.name}: no npm script scenario:${scenario}`);
   }
-  for (const r of [...run.k8s, ...run.local]) for (const l of r.labels) assert.ok(LABELS.has(l), `${r.name}: label ${l}`);
+  for (const r of [...run.k8s, ...run.local]) for (const l of r.labels) check(LABELS.has(l), `${r.name}: label ${l} is none of ${[...LABELS].join(', ')}`);
+  return found;
 }
 
-test('the consistency check fails on a scenario button without an overlay, an image no service folder builds, a dependency Tilt drops, a namespace applied late', () => {
-  assert.throws(() => assertConsistent(ok(results.namespaceGrouped, namespaceGrouped.root), namespaceGrouped.root, results.namespaceGrouped.stderr), /Namespace\/shop is applied first, not in mesh-config/);
-  assert.throws(() => assertConsistent(ok(results.ghostButton, ghostButton.root), ghostButton.root, results.ghostButton.stderr), /overlays\/ghost exists/);
-  assert.throws(() => assertConsistent(ok(results.unbuiltImage, unbuiltImage.root), unbuiltImage.root, results.unbuiltImage.stderr), /shopmesh\/ghost in the manifests is built/);
-  assert.throws(() => assertConsistent(ok(results.danglingDependency, danglingDependency.root), danglingDependency.root, results.danglingDependency.stderr), /unknown resource mesh-configs/);
+function assertConsistent(e: TiltEval, root: string): void {
+  assert.deepEqual(problems(ok(e, root), root, e.stderr), []);
+}
+
+test('the consistency check finds each mistake: a button without an overlay, a service not built, an image no folder builds, a dropped dependency, a namespace applied late', () => {
+  const found = problems(ok(results.mistakes, mistakes.root), mistakes.root, results.mistakes.stderr);
+  assert.deepEqual(found.sort(), [
+    'Namespace/shop is in mesh-config, which Tilt applies after what lives in it',
+    'Tilt logged: resource alpha-v1 specified a dependency on unknown resource mesh-configs - dependency ignored',
+    'Tilt logged: resource ghost-v1 specified a dependency on unknown resource mesh-configs - dependency ignored',
+    'Tilt logged: resource products-v1 specified a dependency on unknown resource mesh-configs - dependency ignored',
+    'Tilt logged: resource products-v2 specified a dependency on unknown resource mesh-configs - dependency ignored',
+    'button scenario-ghost: no npm script scenario:ghost',
+    'button scenario-ghost: overlays/ghost does not exist',
+    'shopmesh/alpha in the manifests is not built',
+    'shopmesh/alpha is not built, though services/alpha is a service',
+    'shopmesh/ghost in the manifests is not built',
+  ]);
 });
 
 test("Tilt's own checks refuse a misspelled keyword and a resource for a workload that is not deployed", () => {
@@ -270,12 +268,30 @@ test('the real Tiltfile on the repository: the root and every scenario evaluate,
   assert.ok(SCENARIOS.includes('baseline'));
   const [root, ...scenarios] = results.repo;
   const run = ok(root!, repoRoot);
-  assertConsistent(run, repoRoot, root!.stderr);
+  assertConsistent(root!, repoRoot);
   assert.deepEqual(run.local.map((r) => r.name), SCENARIOS.map((s) => `scenario-${s}`));
   SCENARIOS.forEach((scenario, i) => {
     const e = scenarios[i]!;
     const r = ok(e, repoRoot);
     assert.ok(r.configFiles.includes(path.join('overlays', scenario, 'kustomization.yaml')), `${scenario}: deployed from overlays/${scenario}`);
-    assertConsistent(r, repoRoot, e.stderr);
+    assertConsistent(e, repoRoot);
   });
+});
+
+// ------------------------------------------------------------------ the file itself
+
+test('the Tiltfile is well-formed Starlark: buildifier finds nothing to reformat and no lint warnings', () => {
+  const bin = path.join(repoRoot, 'node_modules', '.bin', 'buildifier');
+  // Exit 0 means formatted and lint-clean; any finding exits non-zero with the finding on stderr.
+  execFileSync(bin, ['--mode=check', '--lint=warn', '--type=default', 'Tiltfile'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+});
+
+test('buildifier would catch a broken Tiltfile (the check above can fail)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shopmesh-tilt-'));
+  try {
+    writeFileSync(path.join(dir, 'Tiltfile'), 'def f(:\n  pass\n');
+    assert.throws(() => execFileSync(path.join(repoRoot, 'node_modules', '.bin', 'buildifier'), ['--mode=check', '--type=default', 'Tiltfile'], { cwd: dir, stdio: 'pipe' }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
