@@ -3,7 +3,9 @@
 // platform, or none reachable) built from its Go module (gobuild.ts). A checksum mismatch never
 // falls back: it stops with the reason.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -241,9 +243,21 @@ async function download(tool: ToolName, url: string, sha256: string, member: str
   try {
     const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(10 * 60_000) });
     if (!response.ok) throw new FixableError(`downloading ${tool} failed: ${url} answered ${response.status}`, `check your network, or install ${tool} yourself`);
-    const bytes = Buffer.from(await response.arrayBuffer());
-    writeFileSync(partial, bytes);
-    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (!response.body) throw new FixableError(`downloading ${tool} failed: ${url} sent no body`, `retry, or install ${tool} yourself`);
+    // Streamed to disk while hashed: a 100 MB tool never sits in memory, and Ctrl-C finds the partial file to remove.
+    const hash = createHash('sha256');
+    const file = createWriteStream(partial);
+    await pipeline(
+      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      }),
+      file,
+    );
+    const actual = hash.digest('hex');
     if (actual !== sha256) {
       throw new ChecksumMismatch(
         `refusing ${tool} from ${url}: its sha256 is ${actual}, the pinned one is ${sha256}; the download was deleted`,

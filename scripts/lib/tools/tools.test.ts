@@ -171,3 +171,40 @@ test('checksums.yaml pins exactly the versions in versions.yaml, with well-forme
   }
   assert.equal(releaseAsset('k6', { os: 'darwin', arch: 'arm64' }, 'v2.3.0')?.url, 'https://github.com/grafana/k6/releases/download/v2.3.0/k6-v2.3.0-macos-arm64.zip');
 });
+
+test('Ctrl-C during a download leaves no partial file in .bin', async (t) => {
+  // A server that sends half the body and then stalls, so the download is surely under way.
+  let release!: () => void;
+  const stalled = new Promise<void>((r) => (release = r));
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '1048576', 'content-type': 'application/octet-stream' });
+    res.write(Buffer.alloc(524288));
+    void stalled.then(() => res.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    release();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/kind`;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const script = `
+    import { ensureTool } from ${JSON.stringify(path.join(import.meta.dirname, 'index.ts'))};
+    import { Runner } from ${JSON.stringify(path.join(import.meta.dirname, '..', 'plan.ts'))};
+    const pins = { kind: { version: ${JSON.stringify(pinnedVersion('kind'))}, sha256: { 'linux/amd64': ${JSON.stringify('0'.repeat(64))} } } };
+    await ensureTool(new Runner({ out: { write() {} } }), 'kind', { root: ${JSON.stringify(root)}, platform: { os: 'linux', arch: 'amd64' }, pins, ignorePath: true, go: null, downloadUrl: () => ${JSON.stringify(url)} });
+  `;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+  const bin = path.join(root, '.bin');
+  const started = Date.now();
+  const partialSeen = () => existsSync(bin) && readdirSync(bin).some((f) => f.startsWith('.download-'));
+  while (!partialSeen() && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(partialSeen(), 'the download was under way, its partial file in .bin');
+  const exited = new Promise<number | null>((r) => child.on('exit', (code, signal) => r(code ?? (signal ? 130 : null))));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  assert.deepEqual(readdirSync(bin), [], 'nothing is left in .bin');
+});
