@@ -3,9 +3,12 @@ package xdsproof
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
 
 	"istio.io/istio/pilot/pkg/simulation"
@@ -86,6 +89,20 @@ func simulate(sim *simulation.Simulation, c Call, address string) (res CallResul
 	res.Listener, res.FilterChain, res.RouteConfig, res.VirtualHost, res.Cluster = r.ListenerMatched, r.FilterChainMatched, r.RouteConfigMatched, r.VirtualHostMatched, r.ClusterMatched
 	if r.RouteMatched != "" {
 		res.RouteIndex, _ = strconv.Atoi(r.RouteMatched)
+		// The simulation matches routes on the path only (a TODO upstream); take the first route
+		// whose path and header matchers both hold, as Envoy does.
+		if vh := virtualHost(sim.Routes, r.RouteConfigMatched, r.VirtualHostMatched); vh != nil {
+			res.RouteIndex, res.Cluster = -1, ""
+			for i, rt := range vh.Routes {
+				if pathMatches(rt.Match, c.Path) && headersMatch(rt.Match.GetHeaders(), headers) {
+					res.RouteIndex, res.Cluster = i, rt.GetRoute().GetCluster()
+					break
+				}
+			}
+			if res.RouteIndex < 0 && r.Error == nil {
+				res.Error = simulation.ErrNoRoute.Error()
+			}
+		}
 	}
 	if r.Error != nil {
 		res.Error = r.Error.Error()
@@ -104,4 +121,87 @@ func callModeValid(m string) error {
 		return nil
 	}
 	return fmt.Errorf("call mode %q is not gateway, outbound or inbound", m)
+}
+
+func virtualHost(rcs []*route.RouteConfiguration, rc, vh string) *route.VirtualHost {
+	for _, c := range rcs {
+		if c.Name != rc {
+			continue
+		}
+		for _, v := range c.VirtualHosts {
+			if v.Name == vh {
+				return v
+			}
+		}
+	}
+	return nil
+}
+
+func pathMatches(m *route.RouteMatch, path string) bool {
+	if path == "" {
+		path = "/"
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	switch {
+	case m.GetPrefix() != "" || m.GetPathSpecifier() == nil:
+		return strings.HasPrefix(path, m.GetPrefix())
+	case m.GetPath() != "":
+		return path == m.GetPath()
+	case m.GetPathSeparatedPrefix() != "":
+		p := m.GetPathSeparatedPrefix()
+		return path == p || strings.HasPrefix(path, p+"/")
+	case m.GetSafeRegex() != nil:
+		re, err := regexp.Compile("^(?:" + m.GetSafeRegex().GetRegex() + ")$")
+		return err == nil && re.MatchString(path)
+	}
+	return false
+}
+
+// headersMatch follows Envoy's HeaderMatcher for the matchers Istio generates.
+func headersMatch(ms []*route.HeaderMatcher, headers http.Header) bool {
+	for _, m := range ms {
+		values, present := headers[http.CanonicalHeaderKey(m.GetName())]
+		value := strings.Join(values, ",")
+		var ok bool
+		switch {
+		case m.GetStringMatch() != nil:
+			ok = present && stringMatch(m.GetStringMatch(), value)
+		case m.GetPresentMatch():
+			ok = present
+		default:
+			ok = present
+		}
+		if ok == m.GetInvertMatch() {
+			return false
+		}
+	}
+	return true
+}
+
+func stringMatch(sm *matcher.StringMatcher, v string) bool {
+	if sm.GetIgnoreCase() {
+		v = strings.ToLower(v)
+	}
+	norm := func(s string) string {
+		if sm.GetIgnoreCase() {
+			return strings.ToLower(s)
+		}
+		return s
+	}
+	switch p := sm.GetMatchPattern().(type) {
+	case *matcher.StringMatcher_Exact:
+		return v == norm(p.Exact)
+	case *matcher.StringMatcher_Prefix:
+		return strings.HasPrefix(v, norm(p.Prefix))
+	case *matcher.StringMatcher_Suffix:
+		return strings.HasSuffix(v, norm(p.Suffix))
+	case *matcher.StringMatcher_Contains:
+		return strings.Contains(v, norm(p.Contains))
+	case *matcher.StringMatcher_SafeRegex:
+		re, err := regexp.Compile("^(?:" + p.SafeRegex.GetRegex() + ")$")
+		return err == nil && re.MatchString(v)
+	}
+	return false
 }
