@@ -175,7 +175,9 @@ export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
 
 if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
   process.once('SIGINT', () => {
-    process.stderr.write('\ninterrupted: every step of `npm run up` is safe to re-run; run it again to finish.\n');
+    process.stderr.write(
+      '\ninterrupted. Run `npm run up` again to finish: it re-exports a cluster context an interrupted create left out of your kubeconfig, recreates a cluster whose API server never came up, and repairs a Helm release left pending; `npm run down` removes the sandbox instead.\n',
+    );
     process.exit(130);
   });
   void runMain(() => up(process.argv.slice(2)));

@@ -39,6 +39,7 @@ const USAGE_ERRORS: RegExp[] = [
 // What the tools print when they got as far as the endpoint that is not there.
 const DEAD_ENDPOINT: RegExp[] = [
   /connection refused/i,
+  /the connection to the server .* was refused/i,
   /cluster unreachable/i,
   /Cannot connect to the Docker daemon/i,
   /Is the docker daemon running/i,

@@ -34,6 +34,8 @@ export interface StubState {
   deployments?: string[];
   microk8s?: { running: boolean; addons: string[] };
   dockerDown?: boolean;
+  /** The sandbox's API server does not answer (a half-created cluster). */
+  apiUnhealthy?: boolean;
   /** Docker without the buildx plugin (no BuildKit). */
   noBuildx?: boolean;
   memTotal?: number;
@@ -95,6 +97,7 @@ switch (tool) {
     if (args[0] === 'cluster' && args[1] === 'list') { out(JSON.stringify(state.k3dClusters)); break; }
     if (args[0] === 'cluster' && args[1] === 'create') { const cfg = fs.readFileSync(opt('--config'), 'utf8'); state.k3dConfig = cfg; const name = /metadata:\s*\n\s+name:\s*(\S+)/.exec(cfg)[1]; state.k3dClusters.push({ name, serversCount: 1, serversRunning: 1 }); save(); break; }
     if (args[0] === 'cluster' && args[1] === 'start') { for (const c of state.k3dClusters) if (c.name === args[2]) c.serversRunning = c.serversCount; save(); break; }
+    if (args[0] === 'kubeconfig' && args[1] === 'merge') { break; }
     if (args[0] === 'cluster' && args[1] === 'delete') { state.k3dClusters = state.k3dClusters.filter((c) => c.name !== args[2]); save(); break; }
     break;
   }
@@ -104,6 +107,7 @@ switch (tool) {
     if (has('get', 'clusters')) { if (!state.kindClusters.length) process.stderr.write('No kind clusters found.\n'); out(state.kindClusters.map((c) => c + '\n').join('')); break; }
     if (has('get', 'nodes')) { out(opt('--name') + '-control-plane\n'); break; }
     if (has('create', 'cluster')) { const name = opt('--name'); state.kindClusters.push(name); state.kindConfig = stdin; state.containers[name + '-control-plane'] = { running: true, networks: ['kind'] }; save(); break; }
+    if (has('export', 'kubeconfig')) { break; }
     if (has('delete', 'cluster')) { const name = opt('--name'); state.kindClusters = state.kindClusters.filter((c) => c !== name); delete state.containers[name + '-control-plane']; save(); break; }
     break;
   }
@@ -128,6 +132,7 @@ switch (tool) {
   }
   case 'kubectl': {
     if (args[0] === 'version') { out(JSON.stringify({ clientVersion: { gitVersion: v.kubectl } })); break; }
+    if (has('get', '--raw', '/readyz')) { if (state.apiUnhealthy) fail('The connection to the server 0.0.0.0:6443 was refused - did you specify the right host or port?'); out('ok'); break; }
     if (args[0] === 'kustomize') { out(fs.readFileSync(process.env.STUB_KUSTOMIZE, 'utf8')); break; }
     if (has('get', 'crd')) { const name = args[args.indexOf('crd') + 1]; if (!(name in state.crds)) fail('Error from server (NotFound)'); out(state.crds[name]); break; }
     if (has('get', 'deployment')) { const name = args[args.indexOf('deployment') + 1]; if (!state.deployments.includes(name)) fail('Error from server (NotFound)'); out('deployment.apps/' + name + '\n'); break; }
@@ -227,8 +232,8 @@ export class StubBin {
 }
 
 const MUTATING: Array<(c: StubCall) => boolean> = [
-  (c) => c.tool === 'k3d' && ['create', 'delete', 'start'].includes(c.args[1] ?? ''),
-  (c) => c.tool === 'kind' && ['create', 'delete'].includes(c.args[0] ?? ''),
+  (c) => c.tool === 'k3d' && (['create', 'delete', 'start'].includes(c.args[1] ?? '') || (c.args[0] === 'kubeconfig' && c.args[1] === 'merge')),
+  (c) => c.tool === 'kind' && ['create', 'delete', 'export'].includes(c.args[0] ?? ''),
   (c) => c.tool === 'docker' && (['run', 'start', 'rm', 'network', 'build', 'push'].includes(c.args[0] ?? '') || (c.args[0] === 'exec' && !c.args.includes('cat'))),
   (c) => c.tool === 'helm' && ['upgrade', 'install', 'uninstall', 'rollback'].includes(c.args[0] ?? ''),
   (c) => c.tool === 'kubectl' && ['apply', 'delete', 'create'].some((v) => c.args.includes(v)),

@@ -7,6 +7,7 @@ import type { Runner } from '../plan.ts';
 import { version } from '../versions.ts';
 import { cacheFile, writeGeneratedFile } from './config-files.ts';
 import { cannotLook } from './look.ts';
+import { recoverExistingCluster } from './recover.ts';
 import { sandboxPorts } from './ports.ts';
 import { toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
@@ -101,16 +102,25 @@ export const k3dProvider: ClusterProvider = {
       if (await registryExists(runner, k3d)) return runner.note('exists');
       await runner.exec(k3d, ['registry', 'create', K3D_REGISTRY, '--port', `127.0.0.1:${registry}`]);
     });
-    await runner.step(`k3d cluster ${CLUSTER_NAME} (${version('images.k3s')})`, async () => {
-      const state = await this.clusterState(runner, tools);
-      if (state === 'running') return runner.note('running');
-      if (state === 'stopped') {
-        await runner.exec(k3d, ['cluster', 'start', CLUSTER_NAME, '--wait']);
-        return;
-      }
+    const create = async () => {
       const file = cacheFile(`k3d-${CLUSTER_NAME}.yaml`);
       await writeGeneratedFile(runner, file, YAML.stringify(k3dClusterConfig()));
       await runner.exec(k3d, ['cluster', 'create', '--config', file, '--wait', '--timeout', '300s']);
+    };
+    await runner.step(`k3d cluster ${CLUSTER_NAME} (${version('images.k3s')})`, async () => {
+      const state = await this.clusterState(runner, tools);
+      if (state === 'absent') return create();
+      if (state === 'stopped') await runner.exec(k3d, ['cluster', 'start', CLUSTER_NAME, '--wait']);
+      else runner.note('running');
+      await recoverExistingCluster(runner, {
+        context: this.context,
+        kubectl: toolPath(tools, 'kubectl'),
+        exportKubeconfig: async () => void (await runner.exec(k3d, ['kubeconfig', 'merge', CLUSTER_NAME, '--kubeconfig-merge-default', '--kubeconfig-switch-context=false'])),
+        recreate: async () => {
+          await runner.exec(k3d, ['cluster', 'delete', CLUSTER_NAME]);
+          await create();
+        },
+      });
     });
   },
 

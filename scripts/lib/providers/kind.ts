@@ -8,6 +8,7 @@ import { CLUSTER_NAME, sandboxContext } from '../kube/context.ts';
 import type { Runner } from '../plan.ts';
 import { version } from '../versions.ts';
 import { cannotLook } from './look.ts';
+import { recoverExistingCluster } from './recover.ts';
 import { sandboxPorts } from './ports.ts';
 import { HTTP_NODE_PORT, HTTPS_NODE_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
@@ -92,14 +93,23 @@ export const kindProvider: ClusterProvider = {
       }
       await runner.exec('docker', ['run', '-d', '--restart=always', '-p', `127.0.0.1:${registry}:5000`, '--network', 'bridge', '--name', KIND_REGISTRY, version('images.registry')]);
     });
+    const create = async () => {
+      await runner.exec(kind, ['create', 'cluster', '--name', CLUSTER_NAME, '--config', '-', '--wait', '120s'], { input: YAML.stringify(kindClusterConfig()) });
+    };
     await runner.step(`kind cluster ${CLUSTER_NAME} (${version('images.kindNode').split('@')[0]})`, async () => {
       const state = await this.clusterState(runner, tools);
-      if (state === 'running') return runner.note('running');
-      if (state === 'stopped') {
-        await runner.exec('docker', ['start', `${CLUSTER_NAME}-control-plane`]);
-        return;
-      }
-      await runner.exec(kind, ['create', 'cluster', '--name', CLUSTER_NAME, '--config', '-', '--wait', '120s'], { input: YAML.stringify(kindClusterConfig()) });
+      if (state === 'absent') return create();
+      if (state === 'stopped') await runner.exec('docker', ['start', `${CLUSTER_NAME}-control-plane`]);
+      else runner.note('running');
+      await recoverExistingCluster(runner, {
+        context: this.context,
+        kubectl: toolPath(tools, 'kubectl'),
+        exportKubeconfig: async () => void (await runner.exec(kind, ['export', 'kubeconfig', '--name', CLUSTER_NAME])),
+        recreate: async () => {
+          await runner.exec(kind, ['delete', 'cluster', '--name', CLUSTER_NAME]);
+          await create();
+        },
+      });
     });
     await runner.step(`containerd on each node pulls localhost:${registry} from the registry container`, async () => {
       const CERTS_DIR = certsDir();

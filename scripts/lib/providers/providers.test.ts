@@ -49,3 +49,37 @@ test('microk8s: a dry run on a machine without microk8s says so and shows the wh
   // A real run stops with the install command.
   await assert.rejects(microk8sProvider.up(new Runner({ out: capture().out }), {}), /microk8s is not installed/);
 });
+
+test('an interrupted create is recovered: a missing context is exported again, a dead API server means a new cluster', async (t) => {
+  const home = (await import('node:fs')).mkdtempSync((await import('node:path')).join((await import('node:os')).tmpdir(), 'home-'));
+  const kubeconfig = `${home}/config`;
+  const saved = process.env.KUBECONFIG;
+  process.env.KUBECONFIG = kubeconfig;
+  t.after(() => (saved === undefined ? delete process.env.KUBECONFIG : (process.env.KUBECONFIG = saved)));
+  const { recoverExistingCluster } = await import('./recover.ts');
+  const { writeFileSync } = await import('node:fs');
+
+  // k3d: the node runs, the context never reached the kubeconfig, the API server answers.
+  let stubs = stubbed(t, { k3dClusters: [{ name: 'shopmesh', serversCount: 1, serversRunning: 1 }] });
+  const c = capture();
+  await k3dProvider.up(new Runner({ out: c.out }), {});
+  assert.match(c.text(), /k3d-shopmesh is not in your kubeconfig \(an interrupted create\?\): writing it again/);
+  assert.ok(mutatingCalls(stubs.calls()).includes('k3d kubeconfig merge shopmesh --kubeconfig-merge-default --kubeconfig-switch-context=false'));
+  assert.ok(!mutatingCalls(stubs.calls()).some((l) => l.startsWith('k3d cluster delete')));
+
+  // kind: the context is there, but the API server never came up: delete and create again.
+  writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: kind-shopmesh, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: kind-shopmesh, user: {token: x}}]\ncontexts: [{name: kind-shopmesh, context: {cluster: kind-shopmesh, user: kind-shopmesh}}]\ncurrent-context: kind-shopmesh\n');
+  stubs = stubbed(t, { kindClusters: ['shopmesh'], containers: { 'shopmesh-control-plane': { running: true, networks: ['kind'] } }, apiUnhealthy: true });
+  const k = capture();
+  const runner = new Runner({ out: k.out });
+  await recoverExistingCluster(runner, {
+    context: 'kind-shopmesh',
+    kubectl: 'kubectl',
+    attempts: 2,
+    pauseMs: 10,
+    exportKubeconfig: async () => assert.fail('the context exists'),
+    recreate: async () => void (await runner.exec('kind', ['delete', 'cluster', '--name', 'shopmesh'])),
+  });
+  assert.match(k.text(), /the API server of kind-shopmesh does not answer after 2 tries \(a half-created cluster\?\): deleting and recreating it/);
+  assert.deepEqual(mutatingCalls(stubs.calls()), ['kind delete cluster --name shopmesh']);
+});
