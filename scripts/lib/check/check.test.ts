@@ -1,152 +1,292 @@
+// `npm run check` through the real tools: istioctl (analyze, kube-inject), helm (the charts), kubectl
+// (kustomize) and one real API server with the real CRDs, shared by every test here. It takes about
+// 30 s because those are the tools; a model of them is what this replaced.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { istiodValues } from '../istio/install.ts';
+import { startLocalApiServer, type LocalApiServer } from '../kube/local-apiserver.ts';
 import { parseManifests } from '../kube/render.ts';
-import { footprint, formatFootprintTable, parseQuantity } from './footprint.ts';
-import { checkKustomizations, checkRendered, formatFinding, shippedKustomizations, type CheckResult } from './index.ts';
-import { ObjectIndex, resolveHost } from './objects.ts';
+import { crdFiles } from '../tools/crds.ts';
+import { repoRoot } from '../versions.ts';
+import { loadAllowList, objectOf } from './analyze.ts';
+import { podResources, parseQuantity } from './footprint.ts';
+import { checkKustomizations, checkRendered, formatFinding, formatFootprintTable, formatLaptopBudget, shippedKustomizations, type CheckReport, type Finding } from './index.ts';
+import { selectorMatches } from './mesh.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const load = (name: string) => parseManifests(readFileSync(path.join(fixtures, name), 'utf8'));
 
-/** Each broken fixture, checked on top of the valid base shop, and exactly the errors it must produce. */
-const expected: Record<string, string[]> = {
-  'schema-unknown-field.yaml': [
-    'VirtualService shop/products: spec.http[0].route[0].destination.subsett is not a field of this kind (misspelled? the API server would silently drop it)',
-  ],
-  'schema-invalid-type.yaml': ['DestinationRule shop/orders: spec.trafficPolicy.connectionPool.tcp.maxConnections must be integer'],
-  'schema-unknown-kind.yaml': [
-    'VirtualServce shop/products: apiVersion "networking.istio.io/v1" kind "VirtualServce" is not a kind known to Kubernetes, Istio, cert-manager or Gateway API (check the apiVersion and kind)',
-  ],
-  'schema-missing-required.yaml': ['Gateway shop/shop-gateway: spec.servers[0].port is required'],
-  'ref-host.yaml': ['VirtualService shop/products: spec.http[0].route[0].destination.host "prodcts" does not resolve to a Service or ServiceEntry in this overlay'],
-  'ref-subset.yaml': ['VirtualService shop/products: spec.http[0].route[1].destination.subset "v3" is not defined by any DestinationRule for host products.shop'],
-  'ref-subset-selects.yaml': ['DestinationRule shop/orders: spec.subsets[1].labels of subset "v2" select no pod template behind Service shop/orders ({"version":"v2"})'],
-  'ref-weights.yaml': ['VirtualService shop/products: spec.http[0].route weights add up to 110, not 100 (v1=90, v1=20)'],
-  'ref-gateway.yaml': ['VirtualService shop/products: spec.gateways[0] "istio-ingress/shop-gw" does not name a Gateway in this overlay (looked for istio-ingress/shop-gw)'],
-  'ref-credential.yaml': [
-    'Gateway istio-ingress/shop-gateway: spec.servers[0].tls.credentialName "shop-tls" matches no Certificate secretName (or Secret) in namespace istio-ingress, where the gateway reads it',
-  ],
-  'ref-selector.yaml': ['AuthorizationPolicy shop/allow-products: spec.selector.matchLabels {"app":"prodcts"} selects no workload in namespace shop, so the AuthorizationPolicy applies to nothing'],
-  'ref-gateway-only.yaml': [
-    'VirtualService shop/products: spec.gateways binds only to gateways, but Deployment orders-v1 calls "products" inside the mesh; add "mesh" or these rules skip them',
-  ],
-  'ref-principal.yaml': [
-    'AuthorizationPolicy shop/allow-products: spec.rules[0].from[0].source.principals[0] "cluster.local/ns/shop/sa/ghost" names a ServiceAccount that this overlay does not render',
-  ],
-  'workload-restricted.yaml': [
-    'Deployment shop/payments-v1: spec.template.spec.containers[0].securityContext.capabilities.drop must include ALL',
-    'Deployment shop/payments-v1: spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem must be true (mount an emptyDir where the process writes)',
-  ],
-  'workload-resources.yaml': [
-    'Deployment shop/payments-v1: spec.template.spec.containers[0].resources.limits.cpu is missing',
-    'Deployment shop/payments-v1: spec.template.spec.containers[0].resources.limits.memory is missing',
-  ],
-  'workload-probes.yaml': ['Deployment shop/payments-v1: spec.template.spec.containers[0].livenessProbe is missing'],
-  'workload-labels.yaml': [
-    'Deployment shop/payments-v1: spec.template.metadata.labels.version is missing (Istio uses app and version for telemetry and subsets)',
-    'Deployment shop/payments-v1: spec.selector.matchLabels.version is missing',
-  ],
-  'workload-service-account.yaml': [
-    'Deployment shop/payments-v1: spec.template.spec.serviceAccountName "orders" should be named after the app "payments" (one ServiceAccount per app)',
-    'ServiceAccount shop/orders: ServiceAccount shop/orders is shared by apps orders, payments; give each app its own identity',
-  ],
+// CNI MARKER (issue 14 item 1): `up` installs Istio without CNI today, so every injected pod has the
+// istio-init container with NET_ADMIN and NET_RAW, running as root, and Pod Security "restricted"
+// rejects it. This flips by itself when istiodValues() enables pilot.cni: then the shipped pods must
+// pass clean, and the rejection tests below expect nothing from the sidecar.
+const CNI_ENABLED = (istiodValues().pilot as { cni?: { enabled?: boolean } } | undefined)?.cni?.enabled === true;
+
+/** Pod Security's verdict on a pod with istio-init (the exact words of the API server). */
+const ISTIO_INIT_REJECTED =
+  /^\(injected, from Deployment shop\/[\w-]+\): pods "[\w-]+" is forbidden: violates PodSecurity "restricted:latest": unrestricted capabilities \(container "istio-init" must not include "NET_ADMIN", "NET_RAW" in securityContext\.capabilities\.add\), runAsNonRoot != true \(container "istio-init" must not set securityContext\.runAsNonRoot=false\), runAsUser=0 \(container "istio-init" must not set runAsUser=0\)$/;
+
+const text = (fs: Finding[]) => fs.map(formatFinding);
+
+let server: LocalApiServer;
+before(async () => {
+  server = await startLocalApiServer({ crdFiles: crdFiles() });
+});
+after(async () => {
+  await server?.stop();
+});
+
+/** Each broken fixture, checked on top of the valid base shop: the findings it adds, in the real tools' words. */
+const expected: Record<string, { layer: string | string[]; messages: (string | RegExp)[] }> = {
+  'ist0101-undefined-subset.yaml': { layer: 'istioctl analyze', messages: ['IST0101 VirtualService shop/products: Referenced host+subset in destinationrule not found: "products+v3"'] },
+  'ist0173-subset-selects-no-pod.yaml': { layer: 'istioctl analyze', messages: ['IST0173 DestinationRule shop/orders: The Subset v2 defined in the DestinationRule does not select any pods, which may lead to 503 UH (NoHealthyUpstream).'] },
+  'ist0132-host-not-on-gateway.yaml': {
+    layer: 'istioctl analyze',
+    messages: ['IST0132 VirtualService shop/products-api: one or more host [api.localhost] defined in VirtualService shop/products-api not found in Gateway istio-ingress/shop-gateway.'],
+  },
+  'ist0109-conflicting-hosts.yaml': {
+    layer: 'istioctl analyze',
+    messages: [
+      'IST0109 VirtualService shop/products: The VirtualServices shop/products,shop/products-retries associated with mesh gateway define the same host */products.shop.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.',
+      'IST0109 VirtualService shop/products-retries: The VirtualServices shop/products,shop/products-retries associated with mesh gateway define the same host */products.shop.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.',
+    ],
+  },
+  'ist0162-gateway-port-not-on-service.yaml': { layer: 'istioctl analyze', messages: ['IST0162 Gateway istio-ingress/admin-gateway: The gateway refers to a port that is not exposed on the workload (pod selector istio=ingress; port 8081)'] },
+  'dry-run-unknown-field.yaml': { layer: 'server dry-run', messages: [/^VirtualService shop\/products: .*unknown field "spec\.http\[0\]\.route\[0\]\.destination\.subsett"/] },
+  'dry-run-unknown-kind.yaml': { layer: 'server dry-run', messages: ['VirtualServce shop/products: the API server serves no kind "VirtualServce" in apiVersion "networking.istio.io/v1" (a typo, or a CRD this sandbox does not install)'] },
+  // istioctl's schema validation knows this rule too.
+  'dry-run-cel-violation.yaml': {
+    layer: ['istioctl analyze', 'server dry-run'],
+    messages: [
+      'DestinationRule shop/orders: DestinationRule.networking.istio.io "orders" is invalid: spec.trafficPolicy.connectionPool.tcp.connectTimeout: Invalid value: "500us": must be a valid duration greater than 1ms',
+      'IST0106 DestinationRule shop/orders: Schema validation error: duration must be greater than 1ms',
+    ],
+  },
+  'pod-security-capability.yaml': {
+    layer: 'injected pods',
+    messages: [/^Pod shop\/payments-v1: \((injected), from Deployment shop\/payments-v1\): pods "payments-v1" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false \(containers? .*"payments".* must set securityContext\.allowPrivilegeEscalation=false\), unrestricted capabilities \(containers? .*"payments".* must set securityContext\.capabilities\.drop=\["ALL"\]/],
+  },
+  'rules-gateway-only.yaml': {
+    layer: 'shopmesh rules',
+    messages: ['VirtualService shop/products: spec.gateways binds only to gateways, but Deployment orders-v1 calls "products" inside the mesh; add "mesh" or these rules skip them'],
+  },
+  'rules-resources.yaml': {
+    layer: 'shopmesh rules',
+    messages: ['Deployment shop/payments-v1: spec.template.spec.containers[0].resources.limits.cpu is missing', 'Deployment shop/payments-v1: spec.template.spec.containers[0].resources.limits.memory is missing'],
+  },
+  'rules-probes.yaml': { layer: 'shopmesh rules', messages: ['Deployment shop/payments-v1: spec.template.spec.containers[0].livenessProbe is missing'] },
+  'rules-labels.yaml': {
+    layer: 'shopmesh rules',
+    messages: ['Deployment shop/payments-v1: spec.template.metadata.labels.version is missing (Istio uses app and version for telemetry and subsets)', 'Deployment shop/payments-v1: spec.selector.matchLabels.version is missing'],
+  },
+  'rules-service-account.yaml': {
+    layer: 'shopmesh rules',
+    messages: [
+      'Deployment shop/payments-v1: spec.template.spec.serviceAccountName "orders" should be named after the app "payments" (one ServiceAccount per app)',
+      'ServiceAccount shop/orders: ServiceAccount shop/orders is shared by apps orders, payments; give each app its own identity',
+    ],
+  },
 };
 
-describe('check rules on broken fixtures', () => {
-  const results = new Map<string, Awaited<ReturnType<typeof checkRendered>>[number]>();
+describe('check on broken fixtures (real tools)', () => {
+  let report: CheckReport;
+  const of = (name: string) => report.results.find((r) => r.overlay === `fixtures/${name}`)!;
   before(async () => {
     const base = load('base-shop.yaml');
     const names = ['base-shop.yaml', ...Object.keys(expected)];
-    // One batch, so one type-check run covers every fixture.
-    const checked = await checkRendered(names.map((n) => ({ overlay: `fixtures/${n}`, objects: n === 'base-shop.yaml' ? base : [...base, ...load(n)] })));
-    checked.forEach((r) => results.set(r.overlay.replace('fixtures/', ''), r));
+    report = await checkRendered(
+      names.map((n) => ({ overlay: `fixtures/${n}`, objects: n === 'base-shop.yaml' ? base : [...base.filter((b) => !load(n).some((f) => f.kind === b.kind && f.metadata.name === b.metadata.name && f.metadata.namespace === b.metadata.namespace)), ...load(n)] })),
+      { apiServer: server, allow: [] },
+    );
   });
 
-  it('passes the valid base shop clean', () => {
-    const r = results.get('base-shop.yaml')!;
-    assert.deepEqual([...r.errors, ...r.warnings].map(formatFinding), []);
+  it('runs every layer', () => {
+    assert.deepEqual(report.layers.filter((l) => l.unavailable), []);
   });
 
-  for (const [name, messages] of Object.entries(expected)) {
-    it(`catches ${name.replace('.yaml', '')}`, () => {
-      const r = results.get(name)!;
-      assert.deepEqual(
-        r.errors.map(formatFinding),
-        messages.map((m) => `fixtures/${name}: ${m}`),
-      );
-      const rule = name.replace('.yaml', '').replace('-', '/');
-      assert.ok(r.errors.every((e) => e.rule.startsWith(rule.split('/')[0]!)), `rules: ${r.errors.map((e) => e.rule).join(', ')}`);
+  it('passes the valid base shop, apart from Pod Security on the sidecar until CNI', () => {
+    const r = of('base-shop.yaml');
+    const findings = [...r.errors, ...r.warnings];
+    if (CNI_ENABLED) return assert.deepEqual(text(findings), []);
+    assert.deepEqual(findings.map((f) => `${f.layer} ${f.object}`), ['injected pods Pod shop/products-v1', 'injected pods Pod shop/orders-v1']);
+    for (const f of findings) assert.match(f.message, ISTIO_INIT_REJECTED);
+  });
+
+  for (const [name, want] of Object.entries(expected)) {
+    it(`catches ${name.replace('.yaml', '')} in the ${[want.layer].flat().join(' and ')} layer`, () => {
+      const baseline = new Set(text(of('base-shop.yaml').errors).map((m) => m.replace('fixtures/base-shop.yaml: ', '')));
+      const r = of(name);
+      // A workload a fixture adds is injected too: until CNI, its sidecar's own verdict is not the fixture's point.
+      const sidecarOnly = (e: Finding) => want.layer !== 'injected pods' && e.layer === 'injected pods' && !CNI_ENABLED && ISTIO_INIT_REJECTED.test(e.message);
+      const added = r.errors.filter((e) => !baseline.has(formatFinding(e).replace(`fixtures/${name}: `, '')) && !sidecarOnly(e));
+      const got = text(added)
+        .map((m) => m.replace(`fixtures/${name}: `, ''))
+        .sort();
+      assert.equal(got.length, want.messages.length, got.join('\n'));
+      const wanted = want.messages.every((m) => typeof m === 'string') ? [...want.messages].sort() : want.messages;
+      wanted.forEach((m, i) => (typeof m === 'string' ? assert.equal(got[i], m) : assert.match(got[i]!, m)));
+      const layers = [want.layer].flat();
+      assert.ok(added.every((e) => layers.includes(e.layer)), added.map((e) => e.layer).join(', '));
     });
   }
-});
 
-describe('check over kustomize', () => {
-  let shipped: CheckResult[];
-  before(async () => {
-    shipped = await checkKustomizations([...shippedKustomizations(), path.join(fixtures, 'render-missing-resource')]);
+  it('leaves a pod in a namespace without injection as it is, and Pod Security accepts it', async () => {
+    const objects = [...load('base-shop.yaml'), ...load('uninjected-namespace.yaml')];
+    const r = (await checkRendered([{ overlay: 'fixtures/uninjected-namespace.yaml', objects }], { apiServer: server, allow: [] })).results[0]!;
+    const sleep = r.pods.find((p) => p.pod.metadata.name === 'sleep-v1')!;
+    assert.equal(sleep.injected, false);
+    assert.doesNotMatch(JSON.stringify(sleep.pod), /istio-proxy|istio-init/);
+    assert.deepEqual(text(r.errors.filter((e) => e.object.includes('legacy/'))), []);
+    assert.ok(r.pods.filter((p) => p.pod.metadata.namespace === 'shop').every((p) => p.injected));
   });
 
-  it('renders every shipped overlay clean, with no errors and no warnings', () => {
-    const overlays = shipped.filter((r) => !r.overlay.includes('fixtures'));
-    assert.ok(overlays.length >= 15, `only ${overlays.length} kustomizations found`);
+  it('names istio-init and its capabilities when the sidecar itself is what Pod Security rejects', () => {
+    const f = of('pod-security-capability.yaml').errors.find((e) => e.object === 'Pod shop/payments-v1')!;
+    if (CNI_ENABLED) return assert.doesNotMatch(f.message, /istio-init/);
+    assert.match(f.message, /"istio-init"/);
+    assert.match(f.message, /"NET_ADMIN", "NET_RAW"/);
+  });
+});
+
+describe('the injected pods with Istio CNI (what issue 14 must set)', () => {
+  it('pass Pod Security once istiod is installed with pilot.cni.enabled=true', async () => {
+    const values = istiodValues();
+    const pilot = (values.pilot ?? {}) as Record<string, unknown>;
+    const report = await checkRendered([{ overlay: 'fixtures/base-shop.yaml', objects: load('base-shop.yaml') }], { apiServer: server, allow: [], istiodValues: { ...values, pilot: { ...pilot, cni: { enabled: true } } } });
+    const r = report.results[0]!;
+    assert.deepEqual(text([...r.errors, ...r.warnings]), []);
+    const pod = r.pods.find((p) => p.pod.metadata.name === 'products-v1')!.pod as unknown as { spec: { initContainers?: { name: string }[]; containers: { name: string }[] } };
+    const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+    assert.ok(names.includes('istio-proxy') && !names.includes('istio-init'), names.join(', '));
+  });
+});
+
+describe('check over kustomize (every shipped overlay)', () => {
+  let report: CheckReport;
+  before(async () => {
+    report = await checkKustomizations([...shippedKustomizations(), path.join(fixtures, 'render-missing-resource')], { apiServer: server });
+  });
+  const shipped = () => report.results.filter((r) => !r.overlay.includes('fixtures'));
+
+  it('renders every shipped overlay and runs every layer on it', () => {
+    assert.deepEqual(report.layers.filter((l) => l.unavailable), []);
+    assert.ok(shipped().length >= 15, `only ${shipped().length} kustomizations found`);
     for (const name of ['baseline', 'canary', 'ab', 'fault', 'timeout', 'retries', 'breaker', 'mirror', 'mtls', 'jwt', 'authz', 'tls', 'ratelimit', 'lb']) {
-      assert.ok(overlays.some((r) => r.overlay === `overlays/${name}`), `overlays/${name} is missing`);
+      assert.ok(shipped().some((r) => r.overlay === `overlays/${name}`), `overlays/${name} is missing`);
     }
-    for (const r of overlays) {
+  });
+
+  it('finds nothing in the shipped overlays, apart from Pod Security on the sidecar until CNI', () => {
+    for (const r of shipped()) {
       assert.ok(r.objects.length > 0, `${r.overlay} rendered nothing`);
-      assert.deepEqual([...r.errors, ...r.warnings].map(formatFinding), [], r.overlay);
+      const findings = [...r.errors, ...r.warnings];
+      if (CNI_ENABLED) {
+        assert.deepEqual(text(findings), [], r.overlay);
+        continue;
+      }
+      assert.deepEqual(text(findings.filter((f) => f.layer !== 'injected pods')), [], r.overlay);
+      const injected = r.pods.filter((p) => p.injected).map((p) => `Pod ${p.pod.metadata.namespace}/${p.pod.metadata.name}`);
+      assert.ok(injected.length >= 6, `${r.overlay}: ${injected.length} injected pods`);
+      assert.deepEqual(findings.map((f) => f.object).sort(), injected.sort(), r.overlay);
+      for (const f of findings) assert.match(f.message, ISTIO_INIT_REJECTED, `${r.overlay}: ${f.message}`);
     }
+  });
+
+  it('needs no allow-list entry that excuses nothing', () => {
+    assert.deepEqual(report.unusedAllows, []);
+    for (const a of loadAllowList()) assert.ok(a.reason.length >= 10);
   });
 
   it('labels every rendered object part-of shopmesh', () => {
-    for (const r of shipped.filter((x) => !x.overlay.includes('fixtures'))) {
+    for (const r of shipped()) {
       const unlabelled = r.objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/part-of'] !== 'shopmesh');
       assert.deepEqual(unlabelled.map((o) => `${o.kind}/${o.metadata.name}`), [], r.overlay);
     }
   });
 
   it('reports a kustomization that fails to render as an error, not a crash', () => {
-    const r = shipped.find((x) => x.overlay.endsWith('render-missing-resource'))!;
+    const r = report.results.find((x) => x.overlay.endsWith('render-missing-resource'))!;
     assert.equal(r.errors.length, 1);
     assert.equal(r.errors[0]!.rule, 'render');
     assert.match(formatFinding(r.errors[0]!), /render-missing-resource: kustomize failed: .*does-not-exist\.yaml/);
   });
 
-  it('prints the footprint table with one row per overlay', () => {
-    const table = formatFootprintTable(shipped.map((r) => r.footprint));
+  it('prints the footprint with sidecars, and the laptop budget per provider', () => {
+    const table = formatFootprintTable(report.results.map((r) => r.footprint));
     const lines = table.trimEnd().split('\n');
-    assert.equal(lines.length, shipped.length + 2);
-    assert.match(lines[0]!, /^overlay\s+pods\s+cpu req\s+cpu lim\s+mem req\s+mem lim$/);
-    const lb = shipped.find((r) => r.overlay === 'overlays/lb')!.footprint;
-    const baseline = shipped.find((r) => r.overlay === 'overlays/baseline')!.footprint;
+    assert.equal(lines.length, report.results.length + 2);
+    const lb = shipped().find((r) => r.overlay === 'overlays/lb')!.footprint;
+    const baseline = shipped().find((r) => r.overlay === 'overlays/baseline')!.footprint;
     assert.equal(lb.pods, baseline.pods + 2, 'lb runs products-v1 at 3 replicas');
-    assert.ok(lines.some((l) => l.startsWith('overlays/lb ') && l.includes(`${lb.cpuRequestMilli}m`)));
+    // The sidecars come at the proxy requests `up` configures (global.proxy.resources).
+    const proxy = (istiodValues().global as { proxy: { resources: { requests: { cpu: string; memory: string } } } }).proxy.resources.requests;
+    assert.equal(baseline.sidecarCpuRequestMilli, baseline.pods * parseQuantity(proxy.cpu) * 1000);
+    assert.equal(baseline.sidecarMemoryRequestBytes, baseline.pods * parseQuantity(proxy.memory));
+    assert.deepEqual(report.budgets.map((b) => b.provider), ['k3d', 'kind', 'microk8s']);
+    const budget = formatLaptopBudget(report.budgets);
+    assert.match(budget, /^istiod\s+100m\s+256Mi/m);
+    assert.match(budget, /^ingress gateway\s+50m\s+64Mi/m);
+    assert.match(budget, /^total on k3d\s+\d+m\s+\d+Mi/m);
+    assert.match(budget, /^\+ addon prometheus/m);
   });
 });
 
-describe('footprint and host helpers', () => {
+describe('check on a user folder', () => {
+  it('checks a kustomization outside the repository the same way, named as given', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shopmesh-user-overlay-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'kustomization.yaml'),
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          'resources:',
+          `  - ${path.relative(dir, path.join(repoRoot, 'overlays', 'baseline'))}`,
+          'patches:',
+          '  - target: {kind: VirtualService, name: products}',
+          '    patch: |-',
+          '      - op: replace',
+          '        path: /spec/http/0/route/0/destination/subset',
+          '        value: v9',
+          '',
+        ].join('\n'),
+      );
+      const report = await checkKustomizations([dir], { apiServer: server });
+      const r = report.results[0]!;
+      assert.equal(r.overlay, dir);
+      assert.ok(r.objects.length > 10);
+      assert.deepEqual(text(r.errors.filter((e) => e.layer === 'istioctl analyze')), [`${dir}: IST0101 VirtualService shop/products: Referenced host+subset in destinationrule not found: "products+v9"`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('helpers', () => {
   it('parses Kubernetes quantities', () => {
     assert.equal(parseQuantity('250m'), 0.25);
-    assert.equal(parseQuantity('2'), 2);
     assert.equal(parseQuantity('64Mi'), 64 * 2 ** 20);
-    assert.equal(parseQuantity('1G'), 1e9);
     assert.ok(Number.isNaN(parseQuantity('lots')));
   });
 
-  it('sums requests and limits over replicas', () => {
-    const objects = load('base-shop.yaml');
-    const dep = objects.find((o) => o.metadata.name === 'products-v1')!;
-    (dep.spec as { replicas: number }).replicas = 3;
-    const f = footprint('x', new ObjectIndex(objects));
-    assert.deepEqual(f, { overlay: 'x', pods: 4, cpuRequestMilli: 100, cpuLimitMilli: 1000, memoryRequestBytes: 256 * 2 ** 20, memoryLimitBytes: 640 * 2 ** 20 });
+  it("counts a pod's native sidecars with its containers, and a plain init container only when larger", () => {
+    const c = (name: string, cpu: string, restartPolicy?: string) => ({ name, resources: { requests: { cpu, memory: '1Mi' } }, ...(restartPolicy ? { restartPolicy } : {}) });
+    assert.equal(podResources({ initContainers: [c('init', '500m')], containers: [c('app', '100m')] }).cpuRequestMilli, 500);
+    assert.equal(podResources({ initContainers: [c('istio-proxy', '10m', 'Always')], containers: [c('app', '100m')] }).cpuRequestMilli, 110);
   });
 
-  it('resolves mesh host names relative to a namespace', () => {
-    assert.deepEqual(resolveHost('products', 'shop'), { name: 'products', namespace: 'shop' });
-    assert.deepEqual(resolveHost('users.shop.svc.cluster.local', 'x'), { name: 'users', namespace: 'shop' });
-    assert.equal(resolveHost('example.com.evil.org', 'shop'), null);
+  it('matches label selectors as Kubernetes does', () => {
+    assert.ok(selectorMatches({ matchExpressions: [{ key: 'istio-injection', operator: 'DoesNotExist' }] }, {}));
+    assert.ok(!selectorMatches({ matchLabels: { 'istio-injection': 'enabled' } }, { 'istio-injection': 'disabled' }));
+    assert.ok(selectorMatches({ matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] }, {}));
+  });
+
+  it("names istioctl's objects as the other messages do", () => {
+    assert.equal(objectOf('VirtualService products.shop'), 'VirtualService shop/products');
+    assert.equal(objectOf('Namespace shop'), 'Namespace shop');
   });
 });

@@ -1,47 +1,63 @@
-// One finding of `npm run check`: where (overlay, object, field path) and what is wrong.
+// One finding of `npm run check`: where (overlay, object, field path), which layer and tool code, and what is wrong.
 import { objectRef, type KubeObject } from '../kube/render.ts';
 
 export type Severity = 'error' | 'warning';
 
+/** The layers of `npm run check`, in the order they run. */
+export const LAYERS = ['render', 'istioctl analyze', 'server dry-run', 'injected pods', 'shopmesh rules'] as const;
+export type Layer = (typeof LAYERS)[number];
+
 export interface Finding {
   severity: Severity;
-  /** Stable rule id, e.g. `ref/subset`; tests and --json consumers key on it. */
+  layer: Layer;
+  /** Stable rule id: istioctl's code (`IST0101`), `dry-run`, `pod-security`, or a shopmesh rule (`workload/probes`). */
   rule: string;
   /** The kustomization folder as the user named it, e.g. `overlays/canary`. */
   overlay: string;
   /** `Kind namespace/name`, or empty for findings about the whole overlay. */
   object: string;
-  /** Field path in the rendered object, e.g. `spec.http[0].route[1].destination.subset`. */
+  /** Field path in the rendered object, e.g. `spec.http[0].route[1].destination.subset`, or empty. */
   path: string;
   message: string;
 }
 
-/** `overlays/canary: VirtualService shop/products: spec.http[0]… "v3" is not defined by any DestinationRule` */
+/**
+ * `overlays/canary: IST0101 VirtualService shop/products: Referenced host+subset in destinationrule not found: …`
+ * (the tool's code leads when the finding comes from istioctl).
+ */
 export function formatFinding(f: Finding): string {
-  const where = [f.overlay, f.object].filter(Boolean).join(': ');
+  const code = /^IST\d{4}$/.test(f.rule) ? `${f.rule} ` : '';
+  const where = [f.overlay, `${code}${f.object}`.trim()].filter(Boolean).join(': ');
   return `${where}: ${f.path ? `${f.path} ` : ''}${f.message}`;
 }
 
 /** Collects findings for one overlay, so rules only say what is wrong and where. */
 export class FindingSink {
-  readonly findings: Finding[] = [];
-  constructor(readonly overlay: string) {}
+  constructor(
+    readonly overlay: string,
+    readonly layer: Layer = 'shopmesh rules',
+    readonly findings: Finding[] = [],
+  ) {}
 
-  error(rule: string, obj: KubeObject | null, path: string, message: string): void {
-    this.findings.push({ severity: 'error', rule, overlay: this.overlay, object: obj ? objectRef(obj) : '', path, message });
+  /** The same overlay's sink for another layer (findings land in one list). */
+  forLayer(layer: Layer): FindingSink {
+    return new FindingSink(this.overlay, layer, this.findings);
   }
 
-  warning(rule: string, obj: KubeObject | null, path: string, message: string): void {
-    this.findings.push({ severity: 'warning', rule, overlay: this.overlay, object: obj ? objectRef(obj) : '', path, message });
+  add(f: Omit<Finding, 'overlay' | 'layer'>): void {
+    this.findings.push({ ...f, overlay: this.overlay, layer: this.layer });
+  }
+
+  error(rule: string, obj: KubeObject | string | null, path: string, message: string): void {
+    this.add({ severity: 'error', rule, object: ref(obj), path, message });
+  }
+
+  warning(rule: string, obj: KubeObject | string | null, path: string, message: string): void {
+    this.add({ severity: 'warning', rule, object: ref(obj), path, message });
   }
 }
 
-/** JSON-pointer-ish segments to `a.b[0].c`. */
-export function joinPath(segments: readonly (string | number)[]): string {
-  let out = '';
-  for (const s of segments) {
-    if (typeof s === 'number') out += `[${s}]`;
-    else out += /^[A-Za-z_$][\w$-]*$/.test(s) ? (out ? `.${s}` : s) : `[${JSON.stringify(s)}]`;
-  }
-  return out;
+function ref(obj: KubeObject | string | null): string {
+  if (obj === null) return '';
+  return typeof obj === 'string' ? obj : objectRef(obj);
 }

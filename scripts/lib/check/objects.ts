@@ -38,6 +38,7 @@ export interface PodTemplate {
   obj: KubeObject;
   namespace: string;
   labels: Labels;
+  annotations: Labels;
   spec: PodSpec;
   /** Field path of the pod template in the object, e.g. `spec.template`. */
   path: string;
@@ -61,19 +62,21 @@ function get(o: unknown, ...keys: string[]): unknown {
   return cur;
 }
 
+type Template = { metadata?: { labels?: Labels; annotations?: Labels }; spec?: PodSpec };
+
 export function podTemplates(objects: KubeObject[]): PodTemplate[] {
   const out: PodTemplate[] = [];
   for (const obj of objects) {
     const ns = namespaceOf(obj);
     if (WORKLOAD_KINDS.has(obj.kind) || obj.kind === 'Job') {
-      const t = get(obj, 'spec', 'template') as { metadata?: { labels?: Labels }; spec?: PodSpec } | undefined;
+      const t = get(obj, 'spec', 'template') as Template | undefined;
       const replicas = obj.kind === 'Deployment' || obj.kind === 'StatefulSet' || obj.kind === 'ReplicaSet' ? Number(get(obj, 'spec', 'replicas') ?? 1) : 1;
-      if (t) out.push({ obj, namespace: ns, labels: t.metadata?.labels ?? {}, spec: t.spec ?? {}, path: 'spec.template', replicas, longRunning: obj.kind !== 'Job' });
+      if (t) out.push({ obj, namespace: ns, labels: t.metadata?.labels ?? {}, annotations: t.metadata?.annotations ?? {}, spec: t.spec ?? {}, path: 'spec.template', replicas, longRunning: obj.kind !== 'Job' });
     } else if (obj.kind === 'CronJob') {
-      const t = get(obj, 'spec', 'jobTemplate', 'spec', 'template') as { metadata?: { labels?: Labels }; spec?: PodSpec } | undefined;
-      if (t) out.push({ obj, namespace: ns, labels: t.metadata?.labels ?? {}, spec: t.spec ?? {}, path: 'spec.jobTemplate.spec.template', replicas: 1, longRunning: false });
+      const t = get(obj, 'spec', 'jobTemplate', 'spec', 'template') as Template | undefined;
+      if (t) out.push({ obj, namespace: ns, labels: t.metadata?.labels ?? {}, annotations: t.metadata?.annotations ?? {}, spec: t.spec ?? {}, path: 'spec.jobTemplate.spec.template', replicas: 1, longRunning: false });
     } else if (obj.kind === 'Pod') {
-      out.push({ obj, namespace: ns, labels: obj.metadata.labels ?? {}, spec: (obj.spec ?? {}) as PodSpec, path: 'spec', replicas: 1, longRunning: true });
+      out.push({ obj, namespace: ns, labels: obj.metadata.labels ?? {}, annotations: obj.metadata.annotations ?? {}, spec: (obj.spec ?? {}) as PodSpec, path: 'spec', replicas: 1, longRunning: true });
     }
   }
   return out;

@@ -1,5 +1,6 @@
-// Workload policy: the restricted Pod Security profile, requests and limits, probes, app/version
-// labels and one ServiceAccount per app.
+// shopmesh's own workload rules: requests and limits, probes, app/version labels and one ServiceAccount
+// per app. Kept here because neither istioctl analyze nor the API server checks them (Pod Security
+// is judged by the real API server on the injected pods: see podsecurity.ts).
 import type { FindingSink } from './finding.ts';
 import { field, type Container, type Labels, type ObjectIndex, type PodTemplate } from './objects.ts';
 
@@ -7,7 +8,6 @@ const LABELLED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 export function checkWorkloads(index: ObjectIndex, sink: FindingSink): void {
   for (const t of index.templates) {
-    checkSecurity(sink, t);
     checkResources(sink, t);
     if (t.longRunning) checkProbes(sink, t);
     if (LABELLED_KINDS.has(t.obj.kind)) checkLabels(sink, t);
@@ -24,28 +24,6 @@ function containers(t: PodTemplate): { c: Container; path: string }[] {
 
 function podPath(t: PodTemplate): string {
   return t.path === 'spec' ? 'spec' : `${t.path}.spec`;
-}
-
-function checkSecurity(sink: FindingSink, t: PodTemplate): void {
-  const pod = t.spec.securityContext ?? {};
-  const p = podPath(t);
-  const rule = 'workload/restricted';
-  for (const key of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (t.spec[key]) sink.error(rule, t.obj, `${p}.${key}`, 'must not be true under the restricted profile');
-  (t.spec.volumes ?? []).forEach((v, i) => v.hostPath && sink.error(rule, t.obj, `${p}.volumes[${i}].hostPath`, 'is not allowed under the restricted profile'));
-  if (pod.runAsUser === 0) sink.error(rule, t.obj, `${p}.securityContext.runAsUser`, 'must not be 0 (root)');
-  for (const { c, path } of containers(t)) {
-    const sc = c.securityContext ?? {};
-    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) sink.error(rule, t.obj, `${path}.securityContext.runAsNonRoot`, 'must be true (here or in the pod securityContext)');
-    if (sc.runAsUser === 0) sink.error(rule, t.obj, `${path}.securityContext.runAsUser`, 'must not be 0 (root)');
-    if (sc.allowPrivilegeEscalation !== false) sink.error(rule, t.obj, `${path}.securityContext.allowPrivilegeEscalation`, 'must be false');
-    if (sc.privileged) sink.error(rule, t.obj, `${path}.securityContext.privileged`, 'must not be true');
-    if (!(sc.capabilities?.drop ?? []).includes('ALL')) sink.error(rule, t.obj, `${path}.securityContext.capabilities.drop`, 'must include ALL');
-    const added = (sc.capabilities?.add ?? []).filter((a) => a !== 'NET_BIND_SERVICE');
-    if (added.length) sink.error(rule, t.obj, `${path}.securityContext.capabilities.add`, `may only add NET_BIND_SERVICE, not ${added.join(', ')}`);
-    const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;
-    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') sink.error(rule, t.obj, `${path}.securityContext.seccompProfile.type`, 'must be RuntimeDefault or Localhost (here or in the pod securityContext)');
-    if (sc.readOnlyRootFilesystem !== true) sink.error(rule, t.obj, `${path}.securityContext.readOnlyRootFilesystem`, 'must be true (mount an emptyDir where the process writes)');
-  }
 }
 
 function checkResources(sink: FindingSink, t: PodTemplate): void {
