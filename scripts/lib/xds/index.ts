@@ -53,7 +53,7 @@ function clip(s: string, n: number): string {
 export function formatReport(r: XdsReport, root: string): string {
   const header = `${r.target.scenario} (${path.relative(root, r.target.dir) || r.target.dir}): ${passed(r) ? 'PASS' : 'FAIL'}`;
   const cols = ['claim', 'overlay promises', 'generated config', ''];
-  const body = r.rows.map((x) => [clip(x.claim, 70), clip(x.promised, 48), clip(x.generated, 60), x.pass ? 'PASS' : 'FAIL']);
+  const body = r.rows.map((x) => [clip(x.claim, 90), clip(x.promised, 48), clip(x.generated, 60), x.pass ? 'PASS' : 'FAIL']);
   const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
   return [header, line(cols), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
