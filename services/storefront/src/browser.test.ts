@@ -1,6 +1,6 @@
 // The shop in a real headless browser: Debian's chromium driven by playwright-core. It starts the
-// whole shop as real processes on 127.0.0.1 (ephemeral ports), places an order through the UI, opens
-// /mesh, waits for the chart to fill and saves a screenshot (the README's docs/images/mesh.png is refreshed with SHOPMESH_UPDATE_DOCS=1).
+// whole shop as real processes on 127.0.0.1 (ephemeral ports), signs in, places an order through the
+// UI, finds it in "My orders", opens /mesh (also at 390 px), waits for the chart to fill and saves a screenshot (the README's docs/images/mesh.png is refreshed with SHOPMESH_UPDATE_DOCS=1).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -62,6 +62,14 @@ describe('the shop in a headless browser', { skip: skipReason ?? false, timeout:
     if (profileDir) await rm(profileDir, { recursive: true, force: true });
   });
 
+  it('signs in with a seeded account', async () => {
+    await page.goto(`${storefront}/`);
+    await Promise.all([page.waitForURL(/\/signin/), page.locator('#signin-link').click()]);
+    await page.locator('#username').fill('alice');
+    await Promise.all([page.waitForURL(`${storefront}/`), page.locator('#signin').click()]);
+    assert.equal((await page.locator('#shopper').innerText()).trim(), 'Alice');
+  });
+
   it('places an order through the pages', async () => {
     await page.goto(`${storefront}/`);
     const laptop = page.locator('article.product', { hasText: 'Laptop' });
@@ -71,6 +79,7 @@ describe('the shop in a headless browser', { skip: skipReason ?? false, timeout:
     await Promise.all([page.waitForURL(/\/cart$/), laptop.getByRole('button', { name: 'Add to cart' }).click()]);
     assert.match(await page.locator('table.cart').innerText(), /Laptop/);
     assert.match(await page.locator('#cart-link').innerText(), /Cart \(1\)/);
+    assert.match(await page.locator('form.checkout').innerText(), /You will be charged €1,299\.00\./);
 
     await Promise.all([page.waitForURL(/\/orders\/[^/?]+\?placed=1/), page.locator('#checkout').click()]);
     assert.match(await page.locator('h1').innerText(), /^Order #\S+$/);
@@ -78,6 +87,17 @@ describe('the shop in a headless browser', { skip: skipReason ?? false, timeout:
     assert.equal((await page.locator('.order-product').innerText()).trim(), 'Laptop');
     assert.match(await page.locator('[role="status"]').innerText(), /Your order is placed/);
     assert.match(await page.locator('#cart-link').innerText(), /Cart \(0\)/);
+    assert.match(await page.locator('.order-total').innerText(), /€1,299\.00/);
+  });
+
+  it('shows the order in "My orders", linked from the navigation', async () => {
+    const placed = /\/orders\/(\d+)/.exec(page.url())?.[1];
+    assert.ok(placed, page.url());
+    await Promise.all([page.waitForURL(/\/orders$/), page.locator('#my-orders-link').click()]);
+    assert.equal((await page.locator('h1').innerText()).trim(), 'My orders');
+    const row = page.locator(`tr[data-order-id="${placed}"]`);
+    assert.equal(await row.count(), 1, 'the new order is listed');
+    assert.match(await row.innerText(), /€1,299\.00\s+paid/);
   });
 
   it('shows live responses on /mesh and saves the screenshot', async () => {
@@ -98,5 +118,15 @@ describe('the shop in a headless browser', { skip: skipReason ?? false, timeout:
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.ok(existsSync(SCREENSHOT));
     if (process.env.SHOPMESH_UPDATE_DOCS === '1') await copyFile(SCREENSHOT, DOCS_SCREENSHOT);
+    assert.ok((await page.locator('.badge[data-service="storefront"]').count()) > 0, '/mesh carries the service badges');
+  });
+
+  it('fits /mesh on a 390 px phone screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${storefront}/mesh?rate=25`);
+    await page.waitForFunction(() => Number(document.getElementById('mesh')?.dataset.total ?? 0) >= 20, undefined, { timeout: 60_000, polling: 250 });
+    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    assert.ok(widths.scroll <= widths.client, `the page is ${widths.scroll} px wide in a ${widths.client} px viewport`);
+    await page.setViewportSize({ width: 1100, height: 900 });
   });
 });
