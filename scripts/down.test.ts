@@ -44,6 +44,7 @@ function assertInOrder(text: string, expected: Array<string | RegExp>): void {
 const commonTail = (ctx: string) => [
   `kubectl --context ${ctx} apply --server-side --force-conflicts --field-manager shopmesh -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${version('crds.gatewayApi')}/standard-install.yaml`,
   `helm upgrade --install istio-base ${version('charts.istioRepo')}/base --version ${version('charts.istio')} -n istio-system --kube-context ${ctx}`,
+  `helm upgrade --install istio-cni ${version('charts.istioRepo')}/cni --version ${version('charts.istio')} -n istio-system --kube-context ${ctx}`,
   `helm upgrade --install istiod ${version('charts.istioRepo')}/istiod --version ${version('charts.istio')}`,
   `helm upgrade --install istio-ingress ${version('charts.istioRepo')}/gateway --version ${version('charts.istio')} -n istio-ingress`,
   `helm upgrade --install cert-manager ${version('charts.certManagerChart')} --version ${version('charts.certManager')} -n cert-manager`,
@@ -62,12 +63,12 @@ test('dry-run plan of up with k3d: registry, cluster from a generated config, th
   const c = capture();
   assert.equal(await up(['--provider', 'k3d', '--dry-run', '--addons', 'kiali'], { ...deps(), out: c.out }), 0);
   assertInOrder(c.text(), [
-    '$ k3d registry create shopmesh-registry.localhost --port 127.0.0.1:5050',
+    `$ k3d registry create shopmesh-registry.localhost --port 127.0.0.1:5050 --image ${version('images.registry')}`,
     /api: write .*k3d-shopmesh\.yaml/,
     /\$ k3d cluster create --config \S+k3d-shopmesh\.yaml --wait/,
-    ...commonTail('k3d-shopmesh').slice(0, 9),
+    ...commonTail('k3d-shopmesh').slice(0, 10),
     `-f https://raw.githubusercontent.com/istio/istio/${version('charts.istio')}/samples/addons/kiali.yaml`,
-    ...commonTail('k3d-shopmesh').slice(9),
+    ...commonTail('k3d-shopmesh').slice(10),
   ]);
   assert.deepEqual(mutatingCalls(stubs.calls()), []);
   assert.deepEqual(stubs.state(), {});
@@ -106,7 +107,14 @@ test('dry-run plans of down per provider name exactly what would be deleted', as
     kindClusters: ['shopmesh'],
     containers: { 'shopmesh-registry': { running: true, networks: ['bridge', 'kind'] }, 'shopmesh-control-plane': { running: true, networks: ['kind'] } },
     microk8s: { running: true, addons: ['dns', 'registry'] },
-    releases: [{ name: 'istiod', namespace: 'istio-system', status: 'deployed', chart: 'istiod-1.31.1', values: {} }],
+    // On microk8s, the user's cluster: shopmesh's own release and namespaces carry its label, cert-manager is theirs.
+    releases: [
+      { name: 'istiod', namespace: 'istio-system', status: 'deployed', chart: 'istiod-1.31.1', values: {}, labels: { 'app.kubernetes.io/managed-by': 'shopmesh' } },
+      { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.20.0', values: {} },
+    ],
+    namespaces: { shop: { 'app.kubernetes.io/managed-by': 'shopmesh' }, 'istio-system': { 'app.kubernetes.io/managed-by': 'shopmesh' }, 'cert-manager': {} },
+    crds: { 'gateways.gateway.networking.k8s.io': 'v1.6.1' },
+    ownedCrds: ['gateways.gateway.networking.k8s.io'],
   });
   const before = stubs.state();
   const k3d = capture();
@@ -121,7 +129,14 @@ test('dry-run plans of down per provider name exactly what would be deleted', as
   assertInOrder(kind.text(), ['$ kind delete cluster --name shopmesh', '$ docker rm -f shopmesh-registry']);
   const mk = capture();
   await down(['--provider', 'microk8s', '--dry-run'], { out: mk.out });
-  assertInOrder(mk.text(), ['$ helm uninstall istiod -n istio-system --kube-context microk8s', '$ kubectl --context microk8s delete namespace shop istio-ingress cert-manager istio-system']);
+  assertInOrder(mk.text(), [
+    'kept the Helm release cert-manager in cert-manager: shopmesh did not install it',
+    '$ helm uninstall istiod -n istio-system --kube-context microk8s',
+    'kept namespace cert-manager: shopmesh did not create it',
+    '$ kubectl --context microk8s delete namespace shop istio-system --ignore-not-found',
+    '$ kubectl --context microk8s delete customresourcedefinition.apiextensions.k8s.io/gateways.gateway.networking.k8s.io --ignore-not-found',
+  ]);
+  assert.doesNotMatch(mk.text(), /helm uninstall cert-manager|delete namespace .*cert-manager/);
   assert.doesNotMatch(mk.text(), /microk8s (reset|stop|disable)/);
   assert.deepEqual(mutatingCalls(stubs.calls()), []);
   assert.deepEqual(stubs.state(), before);

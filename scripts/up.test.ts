@@ -125,18 +125,22 @@ test('up with k3d runs the whole flow in order, and a second run creates nothing
   assert.deepEqual(
     mutatingCalls(stubs.calls()).map((l) => l.replace(/--config \S+/, '--config <file>')),
     [
-      'k3d registry create shopmesh-registry.localhost --port 127.0.0.1:5050',
+      `k3d registry create shopmesh-registry.localhost --port 127.0.0.1:5050 --image ${version('images.registry')}`,
       'k3d cluster create --config <file> --wait --timeout 300s',
       `kubectl --context k3d-shopmesh apply --server-side --force-conflicts --field-manager shopmesh -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${version('crds.gatewayApi')}/standard-install.yaml`,
-      ...['istio-base', 'istiod', 'istio-ingress', 'cert-manager'].map((r) => mutatingCalls(stubs.calls()).find((l) => l.startsWith(`helm upgrade --install ${r} `))!),
+      `kubectl --context k3d-shopmesh label --overwrite -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${version('crds.gatewayApi')}/standard-install.yaml app.kubernetes.io/managed-by=shopmesh`,
+      ...['istio-base', 'istio-cni', 'istiod', 'istio-ingress', 'cert-manager'].map((r) => mutatingCalls(stubs.calls()).find((l) => l.startsWith(`helm upgrade --install ${r} `))!),
       `kubectl --context k3d-shopmesh apply --server-side --force-conflicts --field-manager shopmesh -f https://raw.githubusercontent.com/istio/istio/${v}/samples/addons/jaeger.yaml`,
     ],
   );
   const helmCalls = mutatingCalls(stubs.calls()).filter((l) => l.startsWith('helm upgrade'));
-  assert.equal(helmCalls.length, 4);
-  assert.ok(helmCalls.every((l) => l.includes('--kube-context k3d-shopmesh') && l.includes('--wait')));
-  assert.match(helmCalls[2]!, /istio-ingress oci:\/\/\S+\/gateway .*-n istio-ingress .*service=\{"type":"LoadBalancer"\}/);
-  assert.match(helmCalls[3]!, /crds=\{"enabled":true\}/);
+  assert.equal(helmCalls.length, 5);
+  assert.ok(helmCalls.every((l) => l.includes('--kube-context k3d-shopmesh') && l.includes('--wait') && l.includes('--labels app.kubernetes.io/managed-by=shopmesh')));
+  // Istio CNI with k3d's paths, and injection without istio-init, so meshed pods pass Pod Security "restricted".
+  assert.match(helmCalls[1]!, /istio-cni oci:\/\/\S+\/cni .*-n istio-system .*global=\{"platform":"k3d"\}/);
+  assert.match(helmCalls[2]!, /istiod .*pilot=\{[^ ]*"cni":\{"enabled":true\}/);
+  assert.match(helmCalls[3]!, /istio-ingress oci:\/\/\S+\/gateway .*-n istio-ingress .*service=\{"type":"LoadBalancer"\}/);
+  assert.match(helmCalls[4]!, /crds=\{"enabled":true\}/);
 
   const state = stubs.state();
   const k3dConfig = YAML.parse(state.k3dConfig!) as Record<string, any>;

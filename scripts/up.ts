@@ -101,16 +101,21 @@ export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
   await runner.step(`cluster (${provider.name})`, () => provider.up(runner, tools));
 
   // After the cluster exists its context does too; before that (a dry run) the API calls are only planned.
-  const kc = runner.dryRun ? (tryLoadSandboxKubeConfig({ context: provider.context })?.kc ?? new KubeConfig()) : loadSandboxKubeConfig({ context: provider.context }).kc;
-  const clusterReachable = !runner.dryRun || (await provider.clusterState(runner, tools)) === 'running';
+  const planned = runner.dryRun ? tryLoadSandboxKubeConfig({ context: provider.context }) : undefined;
+  const kc = runner.dryRun ? (planned?.kc ?? new KubeConfig()) : loadSandboxKubeConfig({ context: provider.context }).kc;
+  // A dry run reads the cluster only when it runs and its context is in the kubeconfig.
+  const clusterReachable = !runner.dryRun || (Boolean(planned) && (await provider.clusterState(runner, tools)) === 'running');
   if (provider.wire) await runner.step('registry wiring visible to Tilt (local-registry-hosting)', () => provider.wire!(runner, kc));
   await runner.step(`host ports recorded for status and the scenarios (${PORTS_CONFIGMAP.namespace}/${PORTS_CONFIGMAP.name})`, () =>
     serverSideApply(runner, kc, [portsConfigMap(provider.name === 'microk8s' ? { ...ports, http: provider.httpPort, https: provider.httpsPort } : ports)], { fieldManager: 'shopmesh' }),
   );
 
-  await runner.step('Gateway API CRDs', () => installGatewayApiCrds(runner, kubectl, provider.context));
-  await runner.step('Istio', () => installIstio(runner, helm, provider.context, provider.gatewayService));
-  await runner.step('cert-manager and the sandbox CA', () => installCertManager(runner, helm, kc, provider.context));
+  const ownership = { ownsCluster: provider.ownsCluster };
+  await runner.step('Gateway API CRDs', () => installGatewayApiCrds(runner, kubectl, provider.context, ownership));
+  await runner.step('Istio', () =>
+    installIstio(runner, { helm, kc, context: provider.context, gatewayService: provider.gatewayService, ...(provider.istioPlatform ? { platform: provider.istioPlatform } : {}), ownership, reachable: clusterReachable }),
+  );
+  await runner.step('cert-manager and the sandbox CA', () => installCertManager(runner, helm, kc, provider.context, ownership, clusterReachable));
   if (addons.length) await runner.step(`addons: ${addons.join(', ')}`, () => installAddons(runner, kubectl, kc, provider.context, addons));
 
   const refs = await runner.step(`images pushed to ${provider.registry.push}`, async () => {

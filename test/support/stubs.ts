@@ -29,8 +29,13 @@ export interface StubState {
   kindConfig?: string;
   containers?: Record<string, { running: boolean; networks: string[] }>;
   files?: Record<string, string>;
-  releases?: Array<{ name: string; namespace: string; status: string; chart: string; values: Record<string, unknown> }>;
+  releases?: Array<{ name: string; namespace: string; status: string; chart: string; values: Record<string, unknown>; labels?: Record<string, string> }>;
+  /** CRD name → its Gateway API bundle version. */
   crds?: Record<string, string>;
+  /** CRDs labelled as shopmesh's. */
+  ownedCrds?: string[];
+  /** Namespaces that exist, with their labels (for microk8s, the user's own cluster). */
+  namespaces?: Record<string, Record<string, string>>;
   deployments?: string[];
   microk8s?: { running: boolean; addons: string[] };
   dockerDown?: boolean;
@@ -50,8 +55,8 @@ const dir = process.env.STUB_STATE;
 const v = JSON.parse(process.env.STUB_VERSIONS || '{}');
 const statePath = path.join(dir, 'state.json');
 const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
-for (const [k, d] of Object.entries({ k3dClusters: [], k3dRegistries: [], kindClusters: [], containers: {}, files: {}, releases: [], crds: {}, deployments: [] })) state[k] ??= d;
-const wantsStdin = (tool === 'kind' && args.includes('-')) || (tool === 'docker' && args[0] === 'exec' && args[1] === '-i');
+for (const [k, d] of Object.entries({ k3dClusters: [], k3dRegistries: [], kindClusters: [], containers: {}, files: {}, releases: [], crds: {}, ownedCrds: [], namespaces: {}, deployments: [] })) state[k] ??= d;
+const wantsStdin = (tool === 'kind' && args.includes('-')) || (tool === 'docker' && args[0] === 'exec' && args[1] === '-i') || (tool === 'kubectl' && args.includes('-'));
 const stdin = wantsStdin ? fs.readFileSync(0, 'utf8') : undefined;
 fs.appendFileSync(path.join(dir, 'calls.log'), JSON.stringify({ tool, args, ...(stdin !== undefined ? { stdin } : {}) }) + '\n');
 const out = (s) => process.stdout.write(s);
@@ -114,7 +119,12 @@ switch (tool) {
   case 'helm': {
     if (args[0] === 'version') { out(v.helm); break; }
     const ns = opt('-n');
-    if (args[0] === 'list') { out(JSON.stringify(state.releases.map(({ values, ...r }) => r))); break; }
+    if (args[0] === 'list') {
+      const selector = opt('--selector');
+      const [key, value] = selector ? selector.split('=') : [];
+      out(JSON.stringify(state.releases.filter((r) => !selector || (r.labels ?? {})[key] === value).map(({ values, labels, ...r }) => r)));
+      break;
+    }
     if (args[0] === 'get' && args[1] === 'values') { const r = state.releases.find((x) => x.name === args[2] && x.namespace === ns); if (!r) fail('release: not found'); out(JSON.stringify(r.values)); break; }
     if (args[0] === 'status') { if (!state.releases.some((x) => x.name === args[1] && x.namespace === ns)) fail('release: not found'); out('STATUS: deployed\n'); break; }
     if (args[0] === 'upgrade') {
@@ -122,7 +132,8 @@ switch (tool) {
       const values = {};
       args.forEach((a, i) => { if (a === '--set-json') { const s = args[i + 1]; const eq = s.indexOf('='); values[s.slice(0, eq)] = JSON.parse(s.slice(eq + 1)); } });
       state.releases = state.releases.filter((x) => !(x.name === name && x.namespace === ns));
-      state.releases.push({ name, namespace: ns, status: 'deployed', chart: chart.split('/').pop() + '-' + opt('--version'), values });
+      const labels = Object.fromEntries((opt('--labels') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=')));
+      state.releases.push({ name, namespace: ns, status: 'deployed', chart: chart.split('/').pop() + '-' + opt('--version'), values, labels });
       save();
       break;
     }
@@ -134,7 +145,25 @@ switch (tool) {
     if (args[0] === 'version') { out(JSON.stringify({ clientVersion: { gitVersion: v.kubectl } })); break; }
     if (has('get', '--raw', '/readyz')) { if (state.apiUnhealthy) fail('The connection to the server 0.0.0.0:6443 was refused - did you specify the right host or port?'); out('ok'); break; }
     if (args[0] === 'kustomize') { out(fs.readFileSync(process.env.STUB_KUSTOMIZE, 'utf8')); break; }
-    if (has('get', 'crd')) { const name = args[args.indexOf('crd') + 1]; if (!(name in state.crds)) fail('Error from server (NotFound)'); out(state.crds[name]); break; }
+    if (has('get', 'crd') && opt('--selector')) { out(state.ownedCrds.map((n) => 'customresourcedefinition.apiextensions.k8s.io/' + n + '\n').join('')); break; }
+    if (has('get', 'crd')) {
+      const name = args[args.indexOf('crd') + 1];
+      if (!(name in state.crds)) fail('Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "' + name + '" not found');
+      out(JSON.stringify({ metadata: { name, labels: state.ownedCrds.includes(name) ? { 'app.kubernetes.io/managed-by': 'shopmesh' } : {}, annotations: { 'gateway.networking.k8s.io/bundle-version': state.crds[name] } } }));
+      break;
+    }
+    if (has('get', 'namespace')) {
+      const name = args[args.indexOf('namespace') + 1];
+      if (!(name in state.namespaces)) fail('Error from server (NotFound): namespaces "' + name + '" not found');
+      out(JSON.stringify({ metadata: { name, labels: state.namespaces[name] } }));
+      break;
+    }
+    if (has('label', '--overwrite')) {
+      if (/gateway-api\/releases\/download\//.test(opt('-f') ?? '')) for (const crd of Object.keys(state.crds)) if (crd.endsWith('.gateway.networking.k8s.io') && !state.ownedCrds.includes(crd)) state.ownedCrds.push(crd);
+      save();
+      break;
+    }
+    if (has('delete', 'namespace')) { for (const n of args.slice(args.indexOf('namespace') + 1).filter((a) => !a.startsWith('--'))) delete state.namespaces[n]; save(); break; }
     if (has('get', 'deployment')) { const name = args[args.indexOf('deployment') + 1]; if (!state.deployments.includes(name)) fail('Error from server (NotFound)'); out('deployment.apps/' + name + '\n'); break; }
     if (has('apply')) {
       const url = opt('-f');
@@ -236,7 +265,7 @@ const MUTATING: Array<(c: StubCall) => boolean> = [
   (c) => c.tool === 'kind' && ['create', 'delete', 'export'].includes(c.args[0] ?? ''),
   (c) => c.tool === 'docker' && (['run', 'start', 'rm', 'network', 'build', 'push'].includes(c.args[0] ?? '') || (c.args[0] === 'exec' && !c.args.includes('cat'))),
   (c) => c.tool === 'helm' && ['upgrade', 'install', 'uninstall', 'rollback'].includes(c.args[0] ?? ''),
-  (c) => c.tool === 'kubectl' && ['apply', 'delete', 'create'].some((v) => c.args.includes(v)),
+  (c) => c.tool === 'kubectl' && ['apply', 'delete', 'create', 'label'].some((v) => c.args.includes(v)),
   (c) => c.tool === 'microk8s' && ['enable', 'disable', 'start'].includes(c.args[0] ?? ''),
 ];
 

@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { serverSideApply } from '../kube/apply.ts';
 import { helmUpgradeInstall } from '../kube/helm.ts';
+import { ensureOwnedNamespace, type Ownership } from '../kube/ownership.ts';
 import type { KubeObject } from '../kube/render.ts';
 import { waitForCrdsEstablished } from '../kube/wait.ts';
 import type { Runner } from '../plan.ts';
@@ -35,10 +36,11 @@ export function sandboxCaObjects(): KubeObject[] {
   ];
 }
 
-export async function installCertManager(runner: Runner, helm: string, kc: KubeConfig, context: string): Promise<void> {
+export async function installCertManager(runner: Runner, helm: string, kc: KubeConfig, context: string, ownership: Ownership = { ownsCluster: true }, reachable = true): Promise<void> {
   const v = version('charts.certManager');
+  await ensureOwnedNamespace(runner, kc, CERT_MANAGER_NAMESPACE, ownership, reachable);
   await runner.step(`cert-manager ${v} with its CRDs`, () =>
-    helmUpgradeInstall(runner, helm, context, { release: 'cert-manager', chart: version('charts.certManagerChart'), version: v, namespace: CERT_MANAGER_NAMESPACE, values: { crds: { enabled: true } } }),
+    helmUpgradeInstall(runner, helm, context, { release: 'cert-manager', chart: version('charts.certManagerChart'), version: v, namespace: CERT_MANAGER_NAMESPACE, values: { crds: { enabled: true } } }, ownership),
   );
   await runner.step(`sandbox CA: ClusterIssuer ${CA_ISSUER}`, async () => {
     await waitForCrdsEstablished(runner, kc, CERT_MANAGER_CRDS, { timeoutMs: 120_000 });

@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { serverSideApply } from '../kube/apply.ts';
 import { helmUpgradeInstall } from '../kube/helm.ts';
+import { ensureOwnedNamespace, isOwned, OWNED, type Ownership } from '../kube/ownership.ts';
 import type { Runner } from '../plan.ts';
 import type { GatewayServiceValues } from '../providers/types.ts';
 import { version } from '../versions.ts';
@@ -21,12 +22,27 @@ function chart(name: string): string {
   return `${version('charts.istioRepo')}/${name}`;
 }
 
-export function istiodValues(): Record<string, unknown> {
+/**
+ * Where a provider's kubelet keeps its CNI binaries and config, as Istio's charts name it
+ * (`global.platform`): k3d and microk8s move them, kind uses the defaults.
+ */
+export type IstioPlatform = 'k3d' | 'microk8s';
+
+/**
+ * The Istio CNI node agent sets up each pod's traffic redirection, so injected pods need no
+ * `istio-init` container with NET_ADMIN, NET_RAW and root: they pass the restricted Pod Security level.
+ */
+export function cniValues(platform?: IstioPlatform): Record<string, unknown> {
+  return { profile: 'demo', ...(platform ? { global: { platform } } : {}) };
+}
+
+export function istiodValues(platform?: IstioPlatform): Record<string, unknown> {
   return {
     // demo: access logs on and small defaults; the requests below keep a laptop's share small.
     profile: 'demo',
-    pilot: { autoscaleEnabled: false, replicaCount: 1, resources: { requests: { cpu: '100m', memory: '256Mi' } } },
-    global: { proxy: { resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '500m', memory: '256Mi' } } } },
+    // Injection without istio-init: the CNI agent (cniValues) redirects the traffic instead.
+    pilot: { autoscaleEnabled: false, replicaCount: 1, resources: { requests: { cpu: '100m', memory: '256Mi' } }, cni: { enabled: true } },
+    global: { ...(platform ? { platform } : {}), proxy: { resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '500m', memory: '256Mi' } } } },
     meshConfig: {
       accessLogFile: '/dev/stdout',
       enableTracing: true,
@@ -44,13 +60,29 @@ export function gatewayValues(service: GatewayServiceValues): Record<string, unk
   };
 }
 
-export async function installIstio(runner: Runner, helm: string, context: string, gatewayService: GatewayServiceValues): Promise<void> {
+export interface IstioInstall {
+  helm: string;
+  kc: KubeConfig;
+  context: string;
+  gatewayService: GatewayServiceValues;
+  platform?: IstioPlatform;
+  ownership: Ownership;
+  /** Whether the cluster can be read (false in a dry run before it exists). */
+  reachable: boolean;
+}
+
+/** Helm releases up installs, in install order (down removes them in reverse). */
+export const ISTIO_RELEASES = ['istio-base', 'istio-cni', 'istiod', GATEWAY_RELEASE] as const;
+
+export async function installIstio(runner: Runner, o: IstioInstall): Promise<void> {
   const v = version('charts.istio');
-  await runner.step(`Istio base ${v}`, () => helmUpgradeInstall(runner, helm, context, { release: 'istio-base', chart: chart('base'), version: v, namespace: ISTIO_NAMESPACE, values: { defaultRevision: 'default' } }));
-  await runner.step(`istiod ${v}`, () => helmUpgradeInstall(runner, helm, context, { release: 'istiod', chart: chart('istiod'), version: v, namespace: ISTIO_NAMESPACE, values: istiodValues() }));
-  await runner.step(`ingress gateway ${v} in ${GATEWAY_NAMESPACE} (${gatewayService.type})`, () =>
-    helmUpgradeInstall(runner, helm, context, { release: GATEWAY_RELEASE, chart: chart('gateway'), version: v, namespace: GATEWAY_NAMESPACE, values: gatewayValues(gatewayService) }),
-  );
+  for (const ns of [ISTIO_NAMESPACE, GATEWAY_NAMESPACE]) await ensureOwnedNamespace(runner, o.kc, ns, o.ownership, o.reachable);
+  const release = (name: string, chartName: string, namespace: string, values: Record<string, unknown>) =>
+    helmUpgradeInstall(runner, o.helm, o.context, { release: name, chart: chart(chartName), version: v, namespace, values }, o.ownership);
+  await runner.step(`Istio base ${v}`, () => release('istio-base', 'base', ISTIO_NAMESPACE, { defaultRevision: 'default' }));
+  await runner.step(`Istio CNI node agent ${v}${o.platform ? ` (platform ${o.platform})` : ''}`, () => release('istio-cni', 'cni', ISTIO_NAMESPACE, cniValues(o.platform)));
+  await runner.step(`istiod ${v}`, () => release('istiod', 'istiod', ISTIO_NAMESPACE, istiodValues(o.platform)));
+  await runner.step(`ingress gateway ${v} in ${GATEWAY_NAMESPACE} (${o.gatewayService.type})`, () => release(GATEWAY_RELEASE, 'gateway', GATEWAY_NAMESPACE, gatewayValues(o.gatewayService)));
 }
 
 export const GATEWAY_API_CRDS = ['gatewayclasses.gateway.networking.k8s.io', 'gateways.gateway.networking.k8s.io', 'httproutes.gateway.networking.k8s.io'];
@@ -59,11 +91,28 @@ export function gatewayApiUrl(): string {
   return `https://github.com/kubernetes-sigs/gateway-api/releases/download/${version('crds.gatewayApi')}/standard-install.yaml`;
 }
 
-export async function installGatewayApiCrds(runner: Runner, kubectl: string, context: string): Promise<void> {
+/**
+ * The Gateway API CRDs at the pinned release, marked as shopmesh's. CRDs someone else installed in a
+ * shared cluster (microk8s) are left as they are, whatever their version, and down never removes them.
+ */
+export async function installGatewayApiCrds(runner: Runner, kubectl: string, context: string, ownership: Ownership = { ownsCluster: true }): Promise<void> {
   const wanted = version('crds.gatewayApi');
-  const r = await runner.query(kubectl, ['--context', context, 'get', 'crd', GATEWAY_API_CRDS[1]!, '-o', 'jsonpath={.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}']);
-  if (r.code === 0 && r.stdout.trim() === wanted) return runner.note(`Gateway API ${wanted} CRDs are installed`);
+  const r = await runner.query(kubectl, ['--context', context, 'get', 'crd', GATEWAY_API_CRDS[1]!, '-o', 'json']);
+  let installed: { version?: string; ours: boolean } | undefined;
+  if (r.code === 0) {
+    try {
+      const crd = JSON.parse(r.stdout) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+      installed = { version: crd.metadata?.annotations?.['gateway.networking.k8s.io/bundle-version'], ours: isOwned(crd.metadata?.labels) };
+    } catch {
+      installed = undefined;
+    }
+  }
+  if (installed && !installed.ours && !ownership.ownsCluster) {
+    return runner.note(`Gateway API ${installed.version ?? '(unknown version)'} CRDs are installed and not shopmesh's: kept as they are${installed.version === wanted ? '' : ` (the sandbox is tested with ${wanted})`}`);
+  }
+  if (installed?.ours && installed.version === wanted) return runner.note(`Gateway API ${wanted} CRDs are installed`);
   await runner.exec(kubectl, ['--context', context, 'apply', '--server-side', '--force-conflicts', '--field-manager', 'shopmesh', '-f', gatewayApiUrl()]);
+  await runner.exec(kubectl, ['--context', context, 'label', '--overwrite', '-f', gatewayApiUrl(), OWNED]);
 }
 
 export function addonUrl(addon: Addon): string {

@@ -39,3 +39,22 @@ test('a dry run plans for a cluster that may not exist yet: no releases, and it 
   assert.deepEqual(await listReleases(dry, helm, 'k3d-shopmesh'), []);
   assert.match(out.join(''), /helm could not list the releases, so the plan assumes none: .*cluster unreachable/);
 });
+
+test('on a shared cluster (microk8s) a release shopmesh did not install is refused by name; on the sandbox\'s own cluster it is adopted and marked', async (t) => {
+  const { StubBin, mutatingCalls } = await import('../../../test/support/stubs.ts');
+  const { helmUpgradeInstall } = await import('./helm.ts');
+  const stubs = new StubBin({ releases: [{ name: 'istiod', namespace: 'istio-system', status: 'deployed', chart: 'istiod-1.29.0', values: {} }] });
+  t.after(stubs.install());
+  const release = { release: 'istiod', chart: 'oci://ghcr.io/istio/release/charts/istiod', version: '1.31.1', namespace: 'istio-system', values: { profile: 'demo' } };
+  const quiet = { write() {} };
+  await assert.rejects(helmUpgradeInstall(new Runner({ out: quiet }), 'helm', 'microk8s', release, { ownsCluster: false }), (err: Error & { hint?: string }) => {
+    assert.match(err.message, /refusing to change the Helm release istiod in istio-system \(chart istiod-1\.29\.0\): shopmesh did not install it \(it has no app\.kubernetes\.io\/managed-by=shopmesh label\), so it is yours/);
+    return true;
+  });
+  assert.deepEqual(mutatingCalls(stubs.calls()), []);
+  await helmUpgradeInstall(new Runner({ out: quiet }), 'helm', 'k3d-shopmesh', release, { ownsCluster: true });
+  assert.match(mutatingCalls(stubs.calls())[0] ?? '', /^helm upgrade --install istiod .* --labels app\.kubernetes\.io\/managed-by=shopmesh --wait/);
+  // Once marked, the shared cluster accepts it as shopmesh's.
+  await helmUpgradeInstall(new Runner({ out: quiet }), 'helm', 'microk8s', { ...release, values: { profile: 'minimal' } }, { ownsCluster: false });
+  assert.equal(mutatingCalls(stubs.calls()).length, 2);
+});

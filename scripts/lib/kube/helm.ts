@@ -3,6 +3,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { CommandError, formatCommand, type Runner } from '../plan.ts';
 
+import { notOurs, OWNED, type Ownership } from './ownership.ts';
+
 export interface HelmRelease {
   release: string;
   /** Chart reference (an oci:// URL). */
@@ -25,8 +27,8 @@ interface ListedRelease {
  * `--all`). A failure is an error: guessing "none" would reinstall everything and hide a broken
  * cluster. Only a dry run, which may plan for a cluster that does not exist yet, goes on with none.
  */
-export async function listReleases(runner: Runner, helm: string, context: string): Promise<ListedRelease[]> {
-  const args = ['list', '--all-namespaces', '-o', 'json', '--kube-context', context];
+export async function listReleases(runner: Runner, helm: string, context: string, opts: { onlyOurs?: boolean } = {}): Promise<ListedRelease[]> {
+  const args = ['list', '--all-namespaces', ...(opts.onlyOurs ? ['--selector', OWNED] : []), '-o', 'json', '--kube-context', context];
   const r = await runner.query(helm, args);
   if (r.code !== 0) {
     if (runner.dryRun) {
@@ -50,8 +52,16 @@ export function chartVersionOf(listed: ListedRelease, chart: string): string {
   return listed.chart.startsWith(`${name}-`) ? listed.chart.slice(name.length + 1) : listed.chart;
 }
 
-export async function helmUpgradeInstall(runner: Runner, helm: string, context: string, r: HelmRelease): Promise<void> {
+/**
+ * Installs or upgrades a release, marked as shopmesh's. On a shared cluster (microk8s) a release of the
+ * same name that shopmesh did not install is refused, never upgraded over.
+ */
+export async function helmUpgradeInstall(runner: Runner, helm: string, context: string, r: HelmRelease, ownership: Ownership = { ownsCluster: true }): Promise<void> {
   const listed = (await listReleases(runner, helm, context)).find((x) => x.name === r.release && x.namespace === r.namespace);
+  if (listed && !ownership.ownsCluster) {
+    const ours = (await listReleases(runner, helm, context, { onlyOurs: true })).some((x) => x.name === r.release && x.namespace === r.namespace);
+    if (!ours) throw notOurs(`the Helm release ${r.release} in ${r.namespace} (chart ${listed.chart})`);
+  }
   const scope = ['-n', r.namespace, '--kube-context', context];
   if (listed?.status === 'deployed' && chartVersionOf(listed, r.chart) === r.version) {
     const current = await runner.query(helm, ['get', 'values', r.release, ...scope, '-o', 'json']);
@@ -73,5 +83,5 @@ export async function helmUpgradeInstall(runner: Runner, helm: string, context: 
     await runner.exec(helm, ['rollback', r.release, ...scope, '--wait']);
   }
   const sets = Object.entries(r.values).flatMap(([k, v]) => ['--set-json', `${k}=${JSON.stringify(v)}`]);
-  await runner.exec(helm, ['upgrade', '--install', r.release, r.chart, '--version', r.version, ...scope, '--create-namespace', '--wait', '--timeout', r.timeout ?? '10m', ...sets]);
+  await runner.exec(helm, ['upgrade', '--install', r.release, r.chart, '--version', r.version, ...scope, '--create-namespace', '--labels', OWNED, '--wait', '--timeout', r.timeout ?? '10m', ...sets]);
 }

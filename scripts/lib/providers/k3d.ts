@@ -74,6 +74,8 @@ export const k3dProvider: ClusterProvider = {
     return { push: `localhost:${registry}`, cluster: `${K3D_REGISTRY_CONTAINER}:${registry}` };
   },
   gatewayService: { type: 'LoadBalancer' },
+  istioPlatform: 'k3d',
+  ownsCluster: true,
   tools: ['k3d'],
   get hostPorts() {
     const { http, https, registry } = sandboxPorts();
@@ -100,7 +102,8 @@ export const k3dProvider: ClusterProvider = {
     const { registry } = sandboxPorts();
     await runner.step(`registry ${K3D_REGISTRY_CONTAINER} on localhost:${registry}`, async () => {
       if (await registryExists(runner, k3d)) return runner.note('exists');
-      await runner.exec(k3d, ['registry', 'create', K3D_REGISTRY, '--port', `127.0.0.1:${registry}`]);
+      // The image versions.yaml pins (k3d's own default is an unpinned registry:2).
+      await runner.exec(k3d, ['registry', 'create', K3D_REGISTRY, '--port', `127.0.0.1:${registry}`, '--image', version('images.registry')]);
     });
     const create = async () => {
       const file = cacheFile(`k3d-${CLUSTER_NAME}.yaml`);

@@ -60,6 +60,7 @@ export const kindProvider: ClusterProvider = {
     return { push: `localhost:${registry}`, cluster: `localhost:${registry}` };
   },
   gatewayService: NODE_PORT_GATEWAY,
+  ownsCluster: true,
   tools: ['kind'],
   get hostPorts() {
     const { http, https, registry } = sandboxPorts();

@@ -8,6 +8,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { FixableError } from '../cli.ts';
 import { sandboxContext } from '../kube/context.ts';
+import { listReleases } from '../kube/helm.ts';
+import { isOwned, OWNED } from '../kube/ownership.ts';
 import type { Runner } from '../plan.ts';
 import { HTTP_NODE_PORT, HTTPS_NODE_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
@@ -17,6 +19,7 @@ export const SANDBOX_RELEASES = [
   { release: 'istio-ingress', namespace: 'istio-ingress' },
   { release: 'cert-manager', namespace: 'cert-manager' },
   { release: 'istiod', namespace: 'istio-system' },
+  { release: 'istio-cni', namespace: 'istio-system' },
   { release: 'istio-base', namespace: 'istio-system' },
 ];
 export const SANDBOX_NAMESPACES = ['shop', 'istio-ingress', 'cert-manager', 'istio-system'];
@@ -67,6 +70,8 @@ export const microk8sProvider: ClusterProvider = {
   httpsPort: HTTPS_NODE_PORT,
   registry: { push: 'localhost:32000', cluster: 'localhost:32000' },
   gatewayService: NODE_PORT_GATEWAY,
+  istioPlatform: 'microk8s',
+  ownsCluster: false,
   tools: [],
   hostPorts: [],
 
@@ -113,14 +118,34 @@ export const microk8sProvider: ClusterProvider = {
     });
   },
 
+  // The cluster is the user's own: only what carries shopmesh's mark is removed, the rest is named and kept.
   async down(runner: Runner, tools: ToolPaths, opts) {
     const helm = toolPath(tools, 'helm');
     const kubectl = toolPath(tools, 'kubectl');
+    const ours = await listReleases(runner, helm, this.context, { onlyOurs: true });
+    const all = await listReleases(runner, helm, this.context);
     for (const { release, namespace } of SANDBOX_RELEASES) {
-      const found = await runner.query(helm, ['status', release, '-n', namespace, '--kube-context', this.context]);
-      if (found.code === 0) await runner.exec(helm, ['uninstall', release, '-n', namespace, '--kube-context', this.context, '--wait']);
+      const same = (x: { name: string; namespace: string }) => x.name === release && x.namespace === namespace;
+      if (ours.some(same)) await runner.exec(helm, ['uninstall', release, '-n', namespace, '--kube-context', this.context, '--wait']);
+      else if (all.some(same)) runner.note(`kept the Helm release ${release} in ${namespace}: shopmesh did not install it`);
     }
-    await runner.exec(kubectl, ['--context', this.context, 'delete', 'namespace', ...SANDBOX_NAMESPACES, '--ignore-not-found', '--wait=true']);
+    const namespaces: string[] = [];
+    for (const name of SANDBOX_NAMESPACES) {
+      const r = await runner.query(kubectl, ['--context', this.context, 'get', 'namespace', name, '-o', 'json']);
+      if (r.code !== 0) continue;
+      let labels: Record<string, string> | undefined;
+      try {
+        labels = (JSON.parse(r.stdout) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels;
+      } catch {
+        labels = undefined;
+      }
+      if (isOwned(labels)) namespaces.push(name);
+      else runner.note(`kept namespace ${name}: shopmesh did not create it`);
+    }
+    if (namespaces.length) await runner.exec(kubectl, ['--context', this.context, 'delete', 'namespace', ...namespaces, '--ignore-not-found', '--wait=true']);
+    const crds = await runner.query(kubectl, ['--context', this.context, 'get', 'crd', '--selector', OWNED, '-o', 'name']);
+    const owned = crds.code === 0 ? crds.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
+    if (owned.length) await runner.exec(kubectl, ['--context', this.context, 'delete', ...owned, '--ignore-not-found']);
     if (opts.all) await runner.exec('microk8s', ['disable', 'registry']);
   },
 };

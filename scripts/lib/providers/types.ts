@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Runner } from '../plan.ts';
 import type { Provider } from '../kube/context.ts';
 import type { ToolName } from '../tools/index.ts';
+import type { IstioPlatform } from '../istio/install.ts';
 
 /** Fixed NodePorts of the gateway where there is no LoadBalancer (kind, microk8s). */
 export const HTTP_NODE_PORT = 30080;
@@ -25,6 +26,10 @@ export interface ClusterProvider {
   /** Where the host pushes images, and the same registry as the nodes pull from it. */
   readonly registry: { push: string; cluster: string };
   readonly gatewayService: GatewayServiceValues;
+  /** Istio's name for where this provider's kubelet keeps its CNI files (charts' global.platform). */
+  readonly istioPlatform?: IstioPlatform;
+  /** True when the cluster is the sandbox's own (k3d, kind); false on a host cluster shared with the user. */
+  readonly ownsCluster: boolean;
   /** CLIs this provider drives besides kubectl and helm. */
   readonly tools: ToolName[];
   /** Host ports it binds, checked free by the preflight unless the sandbox already holds them. */
