@@ -37,13 +37,18 @@ for (const name of shipped) {
         break;
       case 'timeout':
         assert.ok(e.latencyMs > e.timeoutMs && e.timeoutShare > 0);
+        // orders' route sends every call to the slow v1; v2's pod gets none.
+        assert.equal(e.timeoutShare, 1);
         break;
       case 'retries':
         assert.ok(e.retried && e.errorShare > 0 && e.attempts >= 1);
+        assert.equal(e.perTryTimeoutMs, 300);
         break;
       case 'breaker':
         assert.equal(e.overflowConcurrency, e.pool.maxConnections + e.pool.http1MaxPendingRequests + 1);
         assert.ok(e.failingReplicas >= 1 && e.replicas > e.failingReplicas);
+        // subset v1 behind the route: three healthy pods and the always-failing one (not v2).
+        assert.deepEqual([e.replicas, e.failingReplicas], [4, 1]);
         break;
       case 'mirror':
         assert.ok(e.mirrorShare > 0 && e.mirrorVersion !== e.routeVersion);
@@ -64,9 +69,13 @@ for (const name of shipped) {
         break;
       case 'ratelimit':
         assert.ok(e.limitPerSecond > 0 && e.maxTokens > 0);
+        // one bucket: the only pod the route reaches is products-v1's.
+        assert.deepEqual([e.instances, e.limitPerSecond], [1, 10]);
         break;
       case 'lb':
         assert.ok(e.replicas >= 2 && e.hashHeader.length > 0);
+        // the v1 subset's three pods, not v2's.
+        assert.equal(e.replicas, 3);
         break;
     }
     const thresholds = thresholdsFor(claimsFor(e));
