@@ -154,7 +154,7 @@ test('up with k3d runs the whole flow in order, and a second run creates nothing
   const events = await auditSince(api, auditMark, (e) => writes(e).some((x) => pathOf(x) === '/apis/apps/v1/namespaces/shop/deployments/users-v1'));
   const applies = writes(events).filter((e) => e.user.username === 'shopmesh-tester' && !e.objectRef?.subresource);
   const applied = applies.map(pathOf);
-  for (const p of ['/apis/cert-manager.io/v1/clusterissuers/shopmesh-selfsigned', '/apis/cert-manager.io/v1/namespaces/cert-manager/certificates/shopmesh-ca', '/apis/cert-manager.io/v1/clusterissuers/shopmesh-ca', '/apis/telemetry.istio.io/v1/namespaces/istio-system/telemetries/mesh-default', '/api/v1/namespaces/shop', '/api/v1/namespaces/shop/secrets/users-jwt-keys', '/apis/apps/v1/namespaces/shop/deployments/users-v1']) {
+  for (const p of ['/apis/cert-manager.io/v1/clusterissuers/shopmesh-selfsigned', '/apis/cert-manager.io/v1/namespaces/cert-manager/certificates/shopmesh-ca', '/apis/cert-manager.io/v1/clusterissuers/shopmesh-ca', '/apis/telemetry.istio.io/v1/namespaces/istio-system/telemetries/mesh-default', '/api/v1/namespaces/shop', '/api/v1/namespaces/shop/secrets/users-jwt-keys', '/api/v1/namespaces/shop/secrets/shop-service-token', '/apis/apps/v1/namespaces/shop/deployments/users-v1']) {
     assert.ok(applied.includes(p), `applied ${p}`);
   }
   assert.ok(applied.indexOf('/apis/cert-manager.io/v1/clusterissuers/shopmesh-selfsigned') < applied.indexOf('/apis/cert-manager.io/v1/clusterissuers/shopmesh-ca'));
@@ -165,6 +165,9 @@ test('up with k3d runs the whole flow in order, and a second run creates nothing
   assert.ok(deployment.metadata.managedFields.some((m: any) => m.manager === 'shopmesh' && m.operation === 'Apply'));
   const secret = (await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'users-jwt-keys' })) as any;
   assert.match(Buffer.from(secret.data['private.pem'], 'base64').toString(), /BEGIN PRIVATE KEY/);
+  // The service token is made for this sandbox, never a value from the repository.
+  const token = (await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'shop-service-token' })) as any;
+  assert.match(Buffer.from(token.data.token, 'base64').toString(), /^[A-Za-z0-9_-]{43}$/);
   const ca = (await readObject(kc, { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: 'cert-manager', name: 'shopmesh-ca' })) as any;
   assert.deepEqual(ca.spec.issuerRef, { name: 'shopmesh-selfsigned', kind: 'ClusterIssuer', group: 'cert-manager.io' });
   assert.deepEqual(builds, [{ pushRegistry: 'localhost:5050', clusterRegistry: 'k3d-shopmesh-registry.localhost:5050' }]);
@@ -185,6 +188,7 @@ test('up with k3d runs the whole flow in order, and a second run creates nothing
   assert.ok(secondWrites.length > 0, 'the second run re-applies');
   assert.deepEqual(secondWrites.filter((e) => e.verb === 'create' || e.responseStatus?.code === 201).map(pathOf), [], 'no object is created');
   assert.ok(!secondWrites.some((e) => pathOf(e).endsWith('/secrets/users-jwt-keys')), 'the key pair is not re-applied');
+  assert.ok(!secondWrites.some((e) => pathOf(e).endsWith('/secrets/shop-service-token')), 'the service token is not re-applied');
   assert.equal(((await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'users-jwt-keys' })) as any).data['private.pem'], secret.data['private.pem'], 'the key pair is kept');
   assert.equal(((await readObject(kc, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'users-v1' })) as any).metadata.resourceVersion, deployment.metadata.resourceVersion, 'the Deployment is unchanged');
   assert.match(second.text(), /istiod 1\.31\.\d+ is deployed with these values|is deployed with these values/);

@@ -14,7 +14,7 @@ import { readObject, serverSideApply } from './lib/kube/apply.ts';
 import { tryLoadSandboxKubeConfig, loadSandboxKubeConfig } from './lib/kube/client.ts';
 import { assertSandboxContext, PROVIDERS } from './lib/kube/context.ts';
 import { renderKustomization, type KubeObject } from './lib/kube/render.ts';
-import { currentScenario, ensureJwtSecret, JWT_SECRET, setImages, SHOP_NAMESPACE, smokeCheck } from './lib/kube/shop.ts';
+import { currentScenario, ensureJwtSecret, ensureServiceTokenSecret, SERVICE_TOKEN_SECRET, JWT_SECRET, setImages, SHOP_NAMESPACE, smokeCheck } from './lib/kube/shop.ts';
 import { waitForRollouts } from './lib/kube/wait.ts';
 import { failures, formatChecks, runPreflight, type PreflightDeps } from './lib/preflight/index.ts';
 import { resolveProvider } from './lib/providers/index.ts';
@@ -145,6 +145,8 @@ export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
       await serverSideApply(runner, kc, namespaces.length ? namespaces : [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SHOP_NAMESPACE } }], { fieldManager: 'shopmesh' });
       const secretExists = clusterReachable && !runner.dryRun ? Boolean(await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: SHOP_NAMESPACE, name: JWT_SECRET })) : false;
       await ensureJwtSecret(runner, kc, secretExists);
+      const tokenExists = clusterReachable && !runner.dryRun ? Boolean(await readObject(kc, { apiVersion: 'v1', kind: 'Secret', namespace: SHOP_NAMESPACE, name: SERVICE_TOKEN_SECRET })) : false;
+      await ensureServiceTokenSecret(runner, kc, tokenExists);
       await serverSideApply(runner, kc, objects.filter((x) => x.kind !== 'Namespace'), { fieldManager: 'shopmesh' });
     });
   }

@@ -1,6 +1,6 @@
 // Deploying the shop: image substitution on the rendered objects, the users service's JWT key pair,
 // the scenario record, and the smoke check through the gateway.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -11,6 +11,8 @@ import type { KubeObject } from './render.ts';
 
 export const SHOP_NAMESPACE = 'shop';
 export const JWT_SECRET = 'users-jwt-keys';
+/** The token orders presents to payments (SERVICE_TOKEN in both Deployments); made per sandbox, never committed. */
+export const SERVICE_TOKEN_SECRET = 'shop-service-token';
 export const SCENARIO_CONFIGMAP = 'shopmesh-scenario';
 
 interface Container {
@@ -57,6 +59,23 @@ export function jwtKeySecret(): KubeObject {
 export async function ensureJwtSecret(runner: Runner, kc: KubeConfig, exists: boolean): Promise<void> {
   if (exists) return runner.note(`Secret ${SHOP_NAMESPACE}/${JWT_SECRET} exists`);
   await serverSideApply(runner, kc, [jwtKeySecret()], { fieldManager: 'shopmesh' });
+}
+
+/** A fresh random service token for one sandbox (32 bytes, base64url). */
+export function serviceTokenSecret(): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: SERVICE_TOKEN_SECRET, namespace: SHOP_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'shopmesh-up', app: 'payments' } },
+    data: { token: Buffer.from(randomBytes(32).toString('base64url')).toString('base64') },
+  };
+}
+
+/** Creates the service token once; a re-run keeps it, so running pods keep agreeing. */
+export async function ensureServiceTokenSecret(runner: Runner, kc: KubeConfig, exists: boolean): Promise<void> {
+  if (exists) return runner.note(`Secret ${SHOP_NAMESPACE}/${SERVICE_TOKEN_SECRET} exists`);
+  await serverSideApply(runner, kc, [serviceTokenSecret()], { fieldManager: 'shopmesh' });
 }
 
 export async function currentScenario(kc: KubeConfig): Promise<string | undefined> {
