@@ -49,7 +49,8 @@ export const clusterOps: ClusterOps = {
     return parsed.requests;
   },
   async resetAdminStats(kc, namespace, pod) {
-    await kc.makeApiClient(CoreV1Api).connectPostNamespacedPodProxyWithPath({ name: `${pod}:${ADMIN_PORT}`, namespace, path: 'admin/stats/reset' });
+    // A DELETE: the admin port takes state changes only as non-simple requests, which a web page cannot send.
+    await kc.makeApiClient(CoreV1Api).connectDeleteNamespacedPodProxyWithPath({ name: `${pod}:${ADMIN_PORT}`, namespace, path: 'admin/stats' });
   },
   async waitForJob(kc, namespace, name, timeoutMs) {
     const batch = kc.makeApiClient(BatchV1Api);

@@ -199,7 +199,7 @@ async function runOnHost(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeCo
       mirrorPods = kube ? await deps.cluster.podsOf(kube.kc, 'shop', `app=${e.service},version=${e.mirrorVersion}`) : [];
       if (kube && !runner.dryRun && mirrorPods.length === 0) throw new FixableError(`no running ${e.service} ${e.mirrorVersion} pod to count the mirrored copies`, `kubectl -n shop get pods -l app=${e.service}`);
       for (const pod of mirrorPods.length ? mirrorPods : [`<each app=${e.service},version=${e.mirrorVersion} pod>`]) {
-        await runner.api(`POST shop/${pod}:9090/admin/stats/reset (API server pod proxy)`, () => deps.cluster.resetAdminStats(kube!.kc, 'shop', pod));
+        await runner.api(`DELETE shop/${pod}:9090/admin/stats (API server pod proxy)`, () => deps.cluster.resetAdminStats(kube!.kc, 'shop', pod));
       }
     });
   }
