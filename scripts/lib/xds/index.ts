@@ -56,5 +56,7 @@ export function formatReport(r: XdsReport, root: string): string {
   const body = r.rows.map((x) => [clip(x.claim, 90), clip(x.promised, 48), clip(x.generated, 60), x.pass ? 'PASS' : 'FAIL']);
   const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
-  return [header, line(cols), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  const kinds = [...new Set((r.result?.ignored ?? []).map((o) => o.split(' ')[0]))];
+  const ignored = kinds.length ? [`  not read by istiod (a live cluster proves these): ${kinds.join(', ')}`] : [];
+  return [header, line(cols), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...ignored].join('\n');
 }
