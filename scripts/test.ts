@@ -1,5 +1,6 @@
-// npm test: the type checks, the offline checks of every overlay, then every *.test.ts with node:test,
-// several files at a time, and the ten slowest tests at the end. Needs the tools from `npm run tools`.
+// npm test: the real tools provisioned (npm run tools, a no-op once done), the type checks, the offline
+// checks of every overlay, then every *.test.ts with node:test, several files at a time, and the ten
+// slowest tests at the end.
 import './lib/node-version.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,8 +21,9 @@ export const testSpec = {
     concurrency: { type: 'string', description: 'test files run at once (default: 3; they wait on real processes more than on the CPU)' },
   },
   details: `
-The tools come from \`npm run tools\` (run it once; .ci/run does). With file names or globs, only those
-test files run, for example: npm test -- --only-tests scripts/lib/tools/*.test.ts`,
+First it runs \`npm run tools\`, which is instant once the tools are in .bin/ (the first time it needs
+Go >= 1.26 and some minutes). With file names or globs, only those test files run, for example:
+npm test -- --only-tests scripts/lib/tools/*.test.ts`,
   allowPositionals: true,
 } satisfies CommandSpec<Record<string, OptionSpec>>;
 
@@ -63,6 +65,9 @@ export async function testMain(argv: string[]): Promise<number> {
     return code === 0;
   };
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // Provisioning happens once, before any test: instant when every tool is present, otherwise it
+  // downloads or builds what is missing (a first run on a new machine takes a while; it says so).
+  if (!(await phase('npm run tools', npm, ['run', '--silent', 'tools']))) return 1;
   if (!parsed.options['only-tests']) {
     if (!(await phase('typecheck', npm, ['run', '--silent', 'typecheck']))) return 1;
     if (!(await phase('typecheck:k6', npm, ['run', '--silent', 'typecheck:k6']))) return 1;

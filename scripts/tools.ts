@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { parseCommand, runMain, UsageError, type CommandSpec, type OptionSpec } from './lib/cli.ts';
 import { Runner, type Output } from './lib/plan.ts';
 import { findGo, GO_TOOLS } from './lib/tools/gobuild.ts';
-import { pinnedVersion, provideTool, TOOLS, type ToolName, type ToolSource } from './lib/tools/index.ts';
-import { repoRoot } from './lib/versions.ts';
+import { provisionCrds } from './lib/tools/crds.ts';
+import { binDir, pinnedVersion, provideTool, TOOLS, type ToolName, type ToolSource } from './lib/tools/index.ts';
+import { repoRoot, version } from './lib/versions.ts';
 
 /** What the tests and `npm run check` need, in the order they are provided (the quick ones first). */
 export const DEFAULT_TOOLS: readonly ToolName[] = ['etcd', 'kube-apiserver', 'kubectl', 'helm', 'kind', 'k3d', 'istioctl', 'pilot-discovery', 'shopmesh-charts', 'shopmesh-xds', 'tilt'];
@@ -57,6 +58,17 @@ export async function tools(argv: string[], deps: { out?: Output } = {}): Promis
     const got = await runner.step(title, () => provideTool(runner, tool, { go: go ?? null }));
     const where = got.path === tool ? got.path : path.relative(repoRoot, got.path);
     rows.push(`  ${tool.padEnd(16)}${pinnedVersion(tool).padEnd(40)}${DESCRIBE[got.source]} (${where}, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  }
+  // The real CRDs (Istio's from istioctl, Gateway API's and cert-manager's generated from their Go
+  // types) and an etcd seed with them installed: what the local API server of the tests and checks loads.
+  if (!parsed.options.only || wanted.some((t) => ['istioctl', 'kube-apiserver', 'etcd'].includes(t))) {
+    if (go) {
+      const t0 = Date.now();
+      const how = await runner.step('the real CRDs (Istio, Gateway API, cert-manager) and their etcd seed', () => provisionCrds(runner, { go, istioctl: path.join(binDir(), 'istioctl'), binDir: binDir() }));
+      rows.push(`  ${'CRDs'.padEnd(16)}${`${`gateway-api ${version('crds.gatewayApi')}, cert-manager ${version('charts.certManager')}`.padEnd(39)} `}${how === 'cache' ? 'already made' : 'generated'} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    } else {
+      rows.push(`  ${'CRDs'.padEnd(16)}not made: generating them needs Go >= 1.26`);
+    }
   }
   out.write(`\n${parsed.options['dry-run'] ? 'Would provide' : 'Provided'} ${wanted.length} tool(s) in ${((Date.now() - started) / 1000).toFixed(1)}s:\n${rows.join('\n')}\n`);
   return 0;
