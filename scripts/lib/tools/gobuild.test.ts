@@ -64,9 +64,14 @@ test('a Go tool is built from its module once, stamped with the pinned version, 
   assert.ok(!runner.plan.some((l) => l.startsWith('$ go build')));
   assert.equal(execFileSync(path.join(bin2, 'hello')).toString().trim(), `hello ${version('tools.kind')}`);
 
-  // Any change to what decides the bytes gives a new key.
+  // Any change to what decides the bytes gives a new key: the program's own source, go.sum, the platform.
+  writeFileSync(path.join(tools, 'hello', 'main.go'), 'package main\n\nimport "fmt"\n\nvar version = "unset"\n\nfunc main() { fmt.Println("hello again", version) }\n');
+  const edited = buildKey(tool, go, tools);
+  assert.notEqual(edited, key);
+  assert.equal(await buildGoTool(new Runner({ out: quiet }), tool, go, bin2, tools), 'built');
+  assert.equal(execFileSync(path.join(bin2, 'hello')).toString().trim(), `hello again ${version('tools.kind')}`);
   writeFileSync(path.join(tools, 'hello', 'go.sum'), 'example.com/x v1.0.0 h1:AAAA=\n');
-  assert.notEqual(buildKey(tool, go, tools), key);
+  assert.notEqual(buildKey(tool, go, tools), edited);
   assert.notEqual(buildKey(tool, { ...go, goarch: 'arm64' }, tools), buildKey(tool, go, tools));
 });
 

@@ -4,7 +4,7 @@
 // A build is cached per machine under the key of everything that decides its bytes, so a fresh
 // clone on the same machine links nothing twice.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FixableError } from '../cli.ts';
@@ -99,10 +99,29 @@ export async function findGo(runner: Runner): Promise<GoEnv | undefined> {
   return { go: 'go', goVersion, goos, goarch };
 }
 
-/** Everything that decides a build's bytes: the module's go.mod and go.sum, the flags, Go and the platform. */
+/** The module's own Go source files (the project's programs in it), in a stable order. */
+function ownGoFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.go')) found.push(full);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/**
+ * Everything that decides a build's bytes: the module's go.mod and go.sum, its own Go files (an
+ * edit to shopmesh-xds must not be served from an older build), the flags, Go and the platform.
+ */
 export function buildKey(tool: GoTool, go: GoEnv, toolsDir = TOOLS_DIR): string {
   const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum']) h.update(readFileSync(path.join(toolsDir, tool.module, f)));
+  const dir = path.join(toolsDir, tool.module);
+  for (const f of ['go.mod', 'go.sum']) h.update(readFileSync(path.join(dir, f)));
+  for (const f of ownGoFiles(dir)) h.update(path.relative(dir, f)).update('\0').update(readFileSync(f));
   h.update(JSON.stringify([tool.pkg, tool.ldflags(version(tool.versionKey)), go.goVersion, go.goos, go.goarch]));
   return h.digest('hex').slice(0, 16);
 }
