@@ -88,18 +88,16 @@ function tail(file: string, lines = 20): string {
   return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
 }
 
-// Children are killed if this process exits without stop() (a crashed test run leaves no servers).
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of running) c.kill('SIGKILL');
-    });
-  }
+/**
+ * A shell that outlives this process by a moment: when this process ends without stop(), however it
+ * ends (even SIGKILL), its end of the pipe closes, and the shell kills the servers and removes their
+ * folder. stop() kills the watchdog first and cleans up itself.
+ */
+function watchdog(pids: number[], dir: string): ChildProcess {
+  const dog = spawn('sh', ['-c', 'cat >/dev/null; kill -9 "$@" 2>/dev/null; rm -rf "$0"', dir, ...pids.map(String)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  dog.unref();
+  (dog.stdin as unknown as { unref(): void }).unref();
+  return dog;
 }
 
 // SIGKILL: both hold only throwaway state, and each takes a second or more to stop gracefully
@@ -122,7 +120,9 @@ export async function startLocalApiServer(options: LocalApiServerOptions = {}): 
   const started = Date.now();
   let etcd: ChildProcess | undefined;
   let apiserver: ChildProcess | undefined;
+  let dog: ChildProcess | undefined;
   const stopAll = async () => {
+    await kill(dog);
     await Promise.all([kill(apiserver), kill(etcd)]);
   };
 
@@ -150,7 +150,6 @@ export async function startLocalApiServer(options: LocalApiServerOptions = {}): 
       const fd = openSync(logFile, 'a');
       try {
         const child = spawn(path.join(binDir, bin), args, { stdio: ['ignore', fd, fd] });
-        track(child);
         return child;
       } finally {
         closeSync(fd);
@@ -198,6 +197,7 @@ export async function startLocalApiServer(options: LocalApiServerOptions = {}): 
       ],
       apiserverLog,
     );
+    dog = watchdog([etcd.pid, apiserver.pid].filter((p): p is number => p !== undefined), dir);
 
     const url = `https://127.0.0.1:${securePort}`;
     const caFile = path.join(certDir, 'apiserver.crt');
