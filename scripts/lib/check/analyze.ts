@@ -1,7 +1,7 @@
-// `istioctl analyze --use-kube=false` on one rendered overlay, inside the mesh it runs in: the
-// overlay's objects, its pods as they will run (injected), and the ingress gateway's Deployment,
-// Service and pod as `up` installs them. Errors and warnings are findings; the allow file may
-// excuse one, with a reason.
+// `istioctl analyze` live, on one rendered overlay: the cluster it runs in is on the check's API
+// server (live.ts: the overlay's Kubernetes objects, its pods as they will run, the mesh `up`
+// installs), its Istio config is given as files. Errors and warnings are findings; the allow file
+// may excuse one, with a reason.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,8 @@ import { ISTIO_NAMESPACE } from '../istio/install.ts';
 import type { KubeObject } from '../kube/render.ts';
 import { repoRoot } from '../versions.ts';
 import type { FindingSink } from './finding.ts';
-import { LayerUnavailable, type MeshContext } from './mesh.ts';
+import { onServer } from './live.ts';
+import { LayerUnavailable } from './mesh.ts';
 
 const exec = promisify(execFile);
 
@@ -26,18 +27,19 @@ export interface AnalyzerMessage {
   documentationUrl?: string;
 }
 
-/** Runs the analyzer over one set of objects and returns every message it prints. */
-export async function analyze(istioctl: string, mesh: Pick<MeshContext, 'meshConfigFile'>, objects: KubeObject[]): Promise<AnalyzerMessage[]> {
+/** Runs the analyzer live: the cluster from the kubeconfig, the overlay's Istio config from files. */
+export async function analyze(istioctl: string, kubeconfig: string, meshConfigFile: string, objects: KubeObject[]): Promise<AnalyzerMessage[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shopmesh-analyze-'));
   try {
     const file = path.join(dir, 'overlay.yaml');
-    writeFileSync(file, objects.map((o) => YAML.stringify(o)).join('---\n'));
+    // The Kubernetes objects are on the server (istioctl ignores them in files); the rest is config.
+    writeFileSync(file, objects.filter((o) => !onServer(o)).map((o) => YAML.stringify(o)).join('---\n'));
     let stdout: string;
     let stderr: string;
     try {
       ({ stdout, stderr } = await exec(
         istioctl,
-        ['analyze', '--use-kube=false', '--all-namespaces', '--istioNamespace', ISTIO_NAMESPACE, '--meshConfigFile', mesh.meshConfigFile, '--output', 'json', '--output-threshold', 'Info', file],
+        ['analyze', '--kubeconfig', kubeconfig, '--all-namespaces', '--istioNamespace', ISTIO_NAMESPACE, '--revision', 'default', '--meshConfigFile', meshConfigFile, '--output', 'json', '--output-threshold', 'Info', file],
         { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
       ));
     } catch (err) {

@@ -1,13 +1,14 @@
 // Server-side dry-run against a real API server (scripts/lib/kube/local-apiserver.ts) with the real
 // CRDs: schema, defaults, CEL rules and admission all come from the server, and strict field
-// validation makes an unknown field an error. Namespaces (with their Pod Security labels) and
-// ServiceAccounts are created for real, since the dry-run of what lives in them needs them; the
-// pods as they will run (injected) are created with a dry-run too, so Pod Security `enforce` judges them.
+// validation makes an unknown field an error. The Kubernetes objects the analyzers read are on the
+// server for real (live.ts), so the dry-run of what lives in them finds their namespaces; the pods as
+// they will run (injected) are created with a dry-run, so Pod Security `enforce` judges them.
 import type { LocalApiServer } from '../kube/local-apiserver.ts';
 import { objectRef, type KubeObject } from '../kube/render.ts';
 import type { FindingSink } from './finding.ts';
 import type { RunningPod } from './inject.ts';
 import { namespaceLabels } from './inject.ts';
+import { judgedOnServer, keyOf, onServer, type LiveCluster } from './live.ts';
 
 type Api = Pick<LocalApiServer, 'request'>;
 
@@ -29,7 +30,6 @@ const FIELD_MANAGER = 'shopmesh-check';
 export class DryRunner {
   private readonly discovery = new Map<string, Promise<ApiResource[] | null>>();
   private readonly verdicts = new Map<string, Promise<string | null>>();
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly api: Api) {}
 
@@ -61,6 +61,24 @@ export class DryRunner {
     return r.status < 300 ? null : statusMessage(r.body, r.status);
   }
 
+  /**
+   * Deletes an object for real. A Namespace is finalized at once: with no controller-manager nothing
+   * would ever empty it (its objects are deleted one by one before).
+   */
+  async remove(o: KubeObject): Promise<void> {
+    const c = await this.collection(o);
+    if ('error' in c) return;
+    const url = `${c.url}/${encodeURIComponent(o.metadata.name)}`;
+    const r = await this.api.request<KubeObject & { spec?: { finalizers?: string[] } }>('DELETE', url);
+    if (r.status === 404) return;
+    if (r.status >= 300) throw new Error(`deleting ${objectRef(o)} failed: ${statusMessage(r.body as Status, r.status)}`);
+    if (o.kind === 'Namespace' && o.apiVersion === 'v1') {
+      const ns = r.body;
+      const f = await this.api.request<Status>('PUT', `${url}/finalize`, { ...ns, spec: { ...ns.spec, finalizers: [] } });
+      if (f.status >= 300 && f.status !== 404) throw new Error(`finalizing Namespace ${o.metadata.name} failed: ${statusMessage(f.body, f.status)}`);
+    }
+  }
+
   /** `POST ?dryRun=All&fieldValidation=Strict`: the server's verdict, or null when it accepts. */
   dryRunCreate(o: KubeObject, scope: string): Promise<string | null> {
     const key = `${scope}\n${JSON.stringify(o)}`;
@@ -77,12 +95,6 @@ export class DryRunner {
     return v;
   }
 
-  /** Runs `fn` alone: overlays that label the same namespace differently must not interleave. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
 }
 
 function statusMessage(body: Status | string, status: number): string {
@@ -90,39 +102,28 @@ function statusMessage(body: Status | string, status: number): string {
   return body.message ?? `HTTP ${status} ${body.reason ?? ''}`.trim();
 }
 
-/** Namespaces the objects live in, as the overlay declares them (or bare, as `up`/helm create them). */
-function namespacesOf(objects: KubeObject[], pods: RunningPod[]): KubeObject[] {
-  const names = new Set<string>();
-  for (const o of [...objects, ...pods.map((p) => p.pod)]) if (o.kind !== 'Namespace' && o.metadata.namespace) names.add(o.metadata.namespace);
-  const declared = objects.filter((o) => o.kind === 'Namespace');
-  for (const d of declared) names.delete(d.metadata.name);
-  return [...declared, ...[...names].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }) as KubeObject)];
-}
-
 /**
- * Dry-runs one overlay: its Namespaces and ServiceAccounts are applied for real (strict), every
- * other object is created with a dry-run; then its pods as they will run are created with a dry-run
- * in their labelled namespace (`pods` sink: the injected-pods layer).
+ * Dry-runs one overlay while the server holds its cluster state (live.ts: its Namespaces,
+ * ServiceAccounts, Services, Secrets and Deployments were applied for real, strict, and that apply is
+ * their verdict); every other object is created with a dry-run; then its pods as they will run are
+ * created with a dry-run in their labelled namespace (`pods` sink: the injected-pods layer).
  */
-export async function dryRunOverlay(runner: DryRunner, objects: KubeObject[], pods: RunningPod[] | null, sink: FindingSink, podSink: FindingSink): Promise<void> {
-  await runner.exclusive(async () => {
-    const setup = [...namespacesOf(objects, pods ?? []), ...objects.filter((o) => o.kind === 'ServiceAccount')];
-    for (const o of setup) {
-      const err = await runner.apply(o);
-      if (err) sink.error('dry-run', objectRef(o), '', err);
-    }
-    // The namespace labels decide Pod Security, so they are part of what makes two dry-runs the same.
-    const scope = (ns: string | undefined) => JSON.stringify(namespaceLabels(objects, ns ?? 'default'));
-    const rest = objects.filter((o) => o.kind !== 'Namespace' && o.kind !== 'ServiceAccount');
-    const verdicts = await Promise.all(rest.map((o) => runner.dryRunCreate(o, scope(o.metadata.namespace))));
-    rest.forEach((o, i) => verdicts[i] && sink.error('dry-run', objectRef(o), '', verdicts[i]!));
-    if (!pods) return;
-    const podVerdicts = await Promise.all(pods.map((p) => runner.dryRunCreate(p.pod, scope(p.pod.metadata.namespace))));
-    pods.forEach((p, i) => {
-      const v = podVerdicts[i];
-      if (!v) return;
-      const how = p.injected ? 'injected' : 'not injected';
-      podSink.error(/violates PodSecurity/.test(v) ? 'pod-security' : 'dry-run', objectRef(p.pod), '', `(${how}, from ${objectRef(p.from)}): ${v}`);
-    });
+export async function dryRunOverlay(runner: DryRunner, cluster: Pick<LiveCluster, 'verdicts'>, objects: KubeObject[], pods: RunningPod[] | null, sink: FindingSink, podSink: FindingSink): Promise<void> {
+  for (const o of objects.filter(onServer)) {
+    const err = cluster.verdicts.get(keyOf(o));
+    if (err) sink.error('dry-run', objectRef(o), '', err);
+  }
+  // The namespace labels decide Pod Security, so they are part of what makes two dry-runs the same.
+  const scope = (ns: string | undefined) => JSON.stringify(namespaceLabels(objects, ns ?? 'default'));
+  const rest = objects.filter((o) => !onServer(o));
+  const verdicts = await Promise.all(rest.map((o) => runner.dryRunCreate(o, scope(o.metadata.namespace))));
+  rest.forEach((o, i) => verdicts[i] && sink.error('dry-run', objectRef(o), '', verdicts[i]!));
+  if (!pods) return;
+  const podVerdicts = await Promise.all(pods.map((p) => (judgedOnServer(p.pod) ? (cluster.verdicts.get(keyOf(p.pod)) ?? null) : runner.dryRunCreate(p.pod, scope(p.pod.metadata.namespace)))));
+  pods.forEach((p, i) => {
+    const v = podVerdicts[i];
+    if (!v) return;
+    const how = p.injected ? 'injected' : 'not injected';
+    podSink.error(/violates PodSecurity/.test(v) ? 'pod-security' : 'dry-run', objectRef(p.pod), '', `(${how}, from ${objectRef(p.from)}): ${v}`);
   });
 }

@@ -11,15 +11,16 @@ import { startLocalApiServer, type LocalApiServer } from '../kube/local-apiserve
 import { RenderError, renderKustomization, type KubeObject } from '../kube/render.ts';
 import { Runner } from '../plan.ts';
 import { PROVIDERS } from '../providers/index.ts';
-import { crdFiles, provisionCrds } from '../tools/crds.ts';
+import { crdEtcdSeed, crdFiles, provisionCrds } from '../tools/crds.ts';
 import { findGo } from '../tools/gobuild.ts';
 import { ensureTool } from '../tools/index.ts';
 import { repoRoot } from '../versions.ts';
 import { analyze, loadAllowList, reportMessages, type AllowEntry, type AnalyzerMessage } from './analyze.ts';
+import { CertificateSecrets, churnOrder, clusterState, LiveCluster, type LiveMesh } from './live.ts';
 import { DryRunner, dryRunOverlay } from './dryrun.ts';
 import { FindingSink, formatFinding, LAYERS, type Finding, type Layer } from './finding.ts';
 import { footprint, laptopBudget, overBudget, type Footprint, type LaptopBudget } from './footprint.ts';
-import { runningPods, type RunningPod } from './inject.ts';
+import { podsFromTemplates, runningPods, type RunningPod } from './inject.ts';
 import { LayerUnavailable, renderMeshContext, type MeshContext } from './mesh.ts';
 import { checkMeshCallers } from './mesh-callers.ts';
 import { ObjectIndex } from './objects.ts';
@@ -47,6 +48,8 @@ export interface LayerRun {
   ms: number;
   /** Why the layer could not run; absent when it ran. */
   unavailable?: string;
+  /** What the time includes, e.g. writing each overlay's cluster state for the live analysis. */
+  detail?: string;
 }
 
 export interface CheckReport {
@@ -61,8 +64,8 @@ export interface CheckReport {
 }
 
 export interface CheckOptions {
-  /** An API server already started (tests share one); default: start one for this check and stop it. */
-  apiServer?: Pick<LocalApiServer, 'request'>;
+  /** An API server already started (tests share one; what the check writes it deletes again); default: start one for this check and stop it. */
+  apiServer?: ApiServer;
   /** istiod chart values; default: exactly what `up` installs. */
   istiodValues?: Record<string, unknown>;
   allow?: AllowEntry[];
@@ -112,6 +115,8 @@ export async function checkRendered(batches: { overlay: string; objects: KubeObj
   return check(batches, opts);
 }
 
+type ApiServer = Pick<LocalApiServer, 'request' | 'kubeconfig'>;
+
 type Batch = { overlay: string; dir?: string; objects?: KubeObject[] };
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -148,13 +153,16 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
     }
   };
   const sinks = batches.map((b) => new FindingSink(b.overlay, 'render'));
+  const certs = new CertificateSecrets();
+  let live: LiveCluster | undefined;
+  let analyses = 0;
 
   // The tools: istioctl also generates the Istio CRDs; the API server starts beside the analysis.
   const istioctlP = ensureTool(runner, 'istioctl');
   istioctlP.catch(() => {});
   let server: LocalApiServer | undefined;
   let apiServerStartMs: number | undefined;
-  const serverP: Promise<Pick<LocalApiServer, 'request'>> = opts.apiServer
+  const serverP: Promise<ApiServer> = opts.apiServer
     ? Promise.resolve(opts.apiServer)
     : (async () => {
         const t0 = performance.now();
@@ -170,7 +178,7 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
           }
         })();
         await Promise.all([ensureTool(runner, 'kube-apiserver'), ensureTool(runner, 'etcd')]);
-        server = await startLocalApiServer({ crdFiles: files, log });
+        server = await startLocalApiServer({ crdFiles: files, etcdSeed: crdEtcdSeed(), log });
         apiServerStartMs = performance.now() - t0;
         return server;
       })();
@@ -213,58 +221,95 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
       }
     });
 
-    // Layer 2: istioctl analyze, once per distinct gateway render (k3d's LoadBalancer, the others' NodePort).
+    // Layers 2 to 4 on the one API server. Overlay after overlay, the server is made to hold what the
+    // cluster would (live.ts, only the difference applied); then istioctl analyze runs live against it
+    // (once per distinct gateway render: k3d's and the others' Services may differ) while the rest of
+    // the overlay is dry-run beside it and its pods as they will run are judged by Pod Security.
     const allow = opts.allow ?? loadAllowList();
     const usedAllows = new Set<AllowEntry>();
-    if (mesh && pods && gatewayPods && istioctl) {
-      const contexts = new Map<string, { providers: Provider[]; objects: KubeObject[] }>();
-      for (const p of PROVIDERS) {
-        const ctx = [...mesh.gateways[p], ...gatewayPods[p].map((x) => x.pod)];
-        const key = JSON.stringify(ctx);
-        const entry = contexts.get(key) ?? { providers: [], objects: ctx };
-        entry.providers.push(p);
-        contexts.set(key, entry);
-      }
-      const variants = [...contexts.values()];
-      await timed('istioctl analyze', async () => {
-        try {
-          const runs = await mapLimit(
-            objects.flatMap((objs, i) => variants.map((v) => ({ i, v, objs }))),
-            parallel,
-            async ({ i, v, objs }) => ({ i, v, messages: objs.length ? await analyze(istioctl!, mesh!, [...objs, ...pods![i]!.filter((p) => p.pod !== p.from).map((p) => p.pod), ...v.objects]) : [] }),
-          );
-          objects.forEach((_, i) => {
-            const seen = new Map<string, { m: AnalyzerMessage; providers: Provider[] }>();
-            for (const run of runs.filter((r) => r.i === i)) {
-              for (const m of run.messages) {
-                const key = `${m.code}\n${m.origin}\n${m.message}`;
-                const e = seen.get(key) ?? { m, providers: [] };
-                e.providers.push(...run.v.providers);
-                seen.set(key, e);
-              }
-            }
-            const partial = [...seen.values()].map(({ m, providers }) => (providers.length === PROVIDERS.length ? m : { ...m, message: `${m.message} (with the ${providers.join(', ')} gateway)` }));
-            reportMessages(partial, sinks[i]!.forLayer('istioctl analyze'), allow, usedAllows);
-          });
-        } catch (err) {
-          unavailable.set('istioctl analyze', reason(err));
-        }
-      });
-    }
-
-    // Layers 3 and 4: the server's verdict on every object, and on the pods as they will run.
+    let api: ApiServer | undefined;
     await timed('server dry-run', async () => {
-      let api: Pick<LocalApiServer, 'request'>;
       try {
         api = await serverP;
       } catch (err) {
         unavailable.set('server dry-run', reason(err));
         if (!unavailable.has('injected pods')) unavailable.set('injected pods', `it needs the API server: ${reason(err)}`);
-        return;
+        if (!unavailable.has('istioctl analyze')) unavailable.set('istioctl analyze', `it analyzes live, against the API server: ${reason(err)}`);
       }
-      const dry = new DryRunner(api);
-      await Promise.all(objects.map((objs, i) => (objs.length ? dryRunOverlay(dry, objs, pods?.[i] ?? null, sinks[i]!.forLayer('server dry-run'), sinks[i]!.forLayer('injected pods')) : undefined)));
     });
+    if (api) {
+      const dry = new DryRunner(api);
+      live = new LiveCluster(dry);
+      const analyzing = Boolean(mesh && pods && gatewayPods && istioctl);
+      const variants: { providers: Provider[]; mesh?: LiveMesh }[] = [];
+      if (analyzing) {
+        const istiodPods = podsFromTemplates(mesh!.istiod).map(({ from, pod }) => ({ from, pod, injected: false }));
+        const byKey = new Map<string, { providers: Provider[]; mesh?: LiveMesh }>();
+        for (const p of PROVIDERS) {
+          const m: LiveMesh = { istiod: mesh!.istiod, istiodPods, gateway: mesh!.gateways[p], gatewayPods: gatewayPods![p] };
+          const key = JSON.stringify([m.gateway, m.gatewayPods.map((x) => x.pod)]);
+          const entry = byKey.get(key) ?? { providers: [], mesh: m };
+          entry.providers.push(p);
+          byKey.set(key, entry);
+        }
+        variants.push(...byKey.values());
+      } else {
+        variants.push({ providers: [...PROVIDERS] });
+      }
+      // The Secrets cert-manager would issue (openssl makes them); without them the analysis would be wrong, not just short.
+      const issued = await timed('istioctl analyze', () =>
+        Promise.all(
+          objects.map((objs) =>
+            certs.secrets(objs).catch((err) => {
+              if (analyzing) unavailable.set('istioctl analyze', reason(err));
+              return [] as KubeObject[];
+            }),
+          ),
+        ),
+      );
+      const states = variants.map((v) => objects.map((objs, i) => clusterState(objs, pods?.[i] ?? [], v.mesh, issued[i]!)));
+      const order = churnOrder(states[0]!).filter((i) => objects[i]!.length > 0);
+      const runs: { i: number; providers: Provider[]; messages: AnalyzerMessage[] }[] = [];
+      for (const [vi, v] of variants.entries()) {
+        // The next gateway render walks the overlays backwards: the last state is the first again.
+        for (const i of vi % 2 === 0 ? order : [...order].reverse()) {
+          try {
+            await timed('istioctl analyze', () => live!.sync(states[vi]![i]!));
+          } catch (err) {
+            unavailable.set('server dry-run', `the cluster state of ${batches[i]!.overlay} could not be written: ${reason(err)}`);
+            break;
+          }
+          const analysis =
+            analyzing && !unavailable.has('istioctl analyze')
+              ? timed('istioctl analyze', async () => {
+                  try {
+                    analyses++;
+                    runs.push({ i, providers: v.providers, messages: await analyze(istioctl!, api!.kubeconfig, mesh!.meshConfigFile, objects[i]!) });
+                  } catch (err) {
+                    unavailable.set('istioctl analyze', reason(err));
+                  }
+                })
+              : undefined;
+          const dryRun = vi === 0 ? timed('server dry-run', () => dryRunOverlay(dry, live!, objects[i]!, pods?.[i] ?? null, sinks[i]!.forLayer('server dry-run'), sinks[i]!.forLayer('injected pods'))) : undefined;
+          await Promise.all([analysis, dryRun]);
+        }
+      }
+      if (analyzing && !unavailable.has('istioctl analyze')) {
+        objects.forEach((_, i) => {
+          const seen = new Map<string, { m: AnalyzerMessage; providers: Provider[] }>();
+          for (const run of runs.filter((r) => r.i === i)) {
+            for (const m of run.messages) {
+              const key = `${m.code}\n${m.origin}\n${m.message}`;
+              const e = seen.get(key) ?? { m, providers: [] };
+              e.providers.push(...run.providers);
+              seen.set(key, e);
+            }
+          }
+          const partial = [...seen.values()].map(({ m, providers }) => (providers.length === PROVIDERS.length ? m : { ...m, message: `${m.message} (with the ${providers.join(', ')} gateway)` }));
+          reportMessages(partial, sinks[i]!.forLayer('istioctl analyze'), allow, usedAllows);
+        });
+      }
+    }
 
     // Layer 5: shopmesh's own rules, where neither tool has one.
     const results = await timed('shopmesh rules', async () =>
@@ -297,9 +342,17 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
     }
     mesh?.dispose();
 
-    const layers = LAYERS.map((layer): LayerRun => ({ layer, ms: Math.round(ms.get(layer) ?? 0), ...(unavailable.has(layer) ? { unavailable: unavailable.get(layer)! } : {}) }));
+    const details = new Map<Layer, string>();
+    if (live) details.set('istioctl analyze', `${analyses} live analyses; ${(live.stats.ms / 1000).toFixed(1)} s writing the cluster state: ${live.stats.applied} applies, ${live.stats.deleted} deletes`);
+    const layers = LAYERS.map((layer): LayerRun => ({
+      layer,
+      ms: Math.round(ms.get(layer) ?? 0),
+      ...(unavailable.has(layer) ? { unavailable: unavailable.get(layer)! } : {}),
+      ...(details.has(layer) ? { detail: details.get(layer)! } : {}),
+    }));
     return { results, layers, budgets, unusedAllows: allow.filter((a) => !usedAllows.has(a)), ...(apiServerStartMs !== undefined ? { apiServerStartMs: Math.round(apiServerStartMs) } : {}) };
   } finally {
+    if (opts.apiServer && live) await live.clear();
     if (server) await server.stop();
     else if (!opts.apiServer) await serverP.then((s) => (s as LocalApiServer).stop?.(), () => {});
   }
@@ -312,6 +365,6 @@ export function formatFindings(findings: Finding[]): string {
 /** `render 1.2 s · istioctl analyze 8.0 s · …`, and the layers that could not run. */
 export function formatLayers(report: CheckReport): string {
   const s = (msValue: number) => `${(msValue / 1000).toFixed(1)} s`;
-  const lines = report.layers.map((l) => `  ${l.layer.padEnd(17)} ${l.unavailable ? 'COULD NOT RUN' : s(l.ms)}${l.layer === 'server dry-run' && report.apiServerStartMs !== undefined ? ` (API server start-up ${s(report.apiServerStartMs)})` : ''}${l.unavailable ? `: ${l.unavailable}` : ''}`);
+  const lines = report.layers.map((l) => `  ${l.layer.padEnd(17)} ${l.unavailable ? 'COULD NOT RUN' : s(l.ms)}${l.layer === 'server dry-run' && report.apiServerStartMs !== undefined ? ` (API server start-up ${s(report.apiServerStartMs)})` : ''}${l.detail && !l.unavailable ? ` (${l.detail})` : ''}${l.unavailable ? `: ${l.unavailable}` : ''}`);
   return `Layers:\n${lines.join('\n')}\n`;
 }
