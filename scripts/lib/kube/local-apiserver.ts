@@ -110,6 +110,17 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
 }
 
 export async function startLocalApiServer(options: LocalApiServerOptions = {}): Promise<LocalApiServer> {
+  // A free port is released before the child binds it, so another process may take it first: retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(options: LocalApiServerOptions): Promise<LocalApiServer> {
   const binDir = options.binDir ?? path.join(repoRoot, '.bin');
   for (const bin of ['etcd', 'kube-apiserver']) {
     if (!existsSync(path.join(binDir, bin))) throw new FixableError(`${bin} is not in ${binDir}`, 'run `npm run tools` (it builds etcd and kube-apiserver from their Go modules)');
@@ -239,7 +250,8 @@ export async function startLocalApiServer(options: LocalApiServerOptions = {}): 
       for (const [name, child, logFile] of [['etcd', etcd!, etcdLog], ['kube-apiserver', apiserver!, apiserverLog]] as const) {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) while starting:\n${tail(logFile)}`);
       }
-      if (!ca && existsSync(caFile)) ca = readFileSync(caFile);
+      // Re-read until ready: the first read may catch the certificate half written.
+      if (existsSync(caFile)) ca = readFileSync(caFile);
       if (ca) {
         const r = await request('GET', '/readyz').catch(() => undefined);
         if (r?.status === 200) break;
