@@ -16,13 +16,17 @@ const spec = {
   details: `Without arguments it checks the root kustomization and every folder under overlays/ (components are
 checked through the overlays that use them). Layers, in order:
   render            kustomize (kubectl kustomize)
-  istioctl analyze  offline, with the ingress gateway and the pods as \`up\` installs them
-  server dry-run    every object against a real kube-apiserver with the real CRDs, strict fields
+  istioctl analyze  live, against a local kube-apiserver holding the overlay's cluster as it would
+                    run (its Services, Deployments, one Pod per replica as injected, the Secrets
+                    cert-manager issues, istiod and the ingress gateway as \`up\` installs them);
+                    the overlay's Istio config is given as files
+  server dry-run    every object against that kube-apiserver with the real CRDs, strict fields
   injected pods     each pod after istioctl kube-inject, created (dry-run) in its labelled
                     namespace, so Pod Security "enforce" judges it
   shopmesh rules    requests/limits, probes, app/version labels, one ServiceAccount per app, mesh
                     callers of gateway-only routes, and the laptop budget
-istioctl, helm, kubectl, kube-apiserver and etcd come from .bin/ (\`npm run tools\` provisions them);
+istioctl, helm, kubectl, kube-apiserver and etcd come from .bin/ (\`npm run tools\` provisions them),
+openssl from the system;
 a layer that cannot run is named and the check fails. Exceptions to istioctl's findings live in
 check-allow.yaml, one reviewed entry with a reason each. Exits 1 on any error.
 

@@ -2,6 +2,7 @@
 // (kustomize) and one real API server with the real CRDs, shared by every test here. It takes about
 // 30 s because those are the tools; a model of them is what this replaced.
 import assert from 'node:assert/strict';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { repoRoot } from '../versions.ts';
 import { loadAllowList, objectOf } from './analyze.ts';
 import { podResources, parseQuantity } from './footprint.ts';
 import { checkKustomizations, checkRendered, formatFinding, formatFootprintTable, formatLaptopBudget, shippedKustomizations, type CheckReport, type Finding } from './index.ts';
+import { CertificateSecrets, churn, churnOrder } from './live.ts';
 import { selectorMatches } from './mesh.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -260,6 +262,9 @@ describe('check on a user folder', () => {
       assert.equal(r.overlay, dir);
       assert.ok(r.objects.length > 10);
       assert.deepEqual(text(r.errors.filter((e) => e.layer === 'istioctl analyze')), [`${dir}: IST0101 VirtualService shop/products: Referenced host+subset in destinationrule not found: "products+v9"`]);
+      // A shared server is left as found: the cluster state the live analysis wrote is deleted again.
+      for (const ns of ['shop', 'istio-ingress', 'istio-system']) assert.equal((await server.request('GET', `/api/v1/namespaces/${ns}`)).status, 404, ns);
+      assert.equal((await server.request('GET', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector')).status, 404);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -267,6 +272,24 @@ describe('check on a user folder', () => {
 });
 
 describe('helpers', () => {
+  it('issues the Secret cert-manager would write for a Certificate, with a certificate that parses', async () => {
+    const tls = parseManifests(readFileSync(path.join(repoRoot, 'overlays', 'tls', 'certificate-shop-localhost.yaml'), 'utf8'));
+    const [secret] = await new CertificateSecrets().secrets(tls);
+    assert.equal(secret!.type, 'kubernetes.io/tls');
+    assert.equal(`${secret!.metadata.namespace}/${secret!.metadata.name}`, 'istio-ingress/shop-localhost-tls');
+    const data = secret!.data as Record<string, string>;
+    const cert = new X509Certificate(Buffer.from(data['tls.crt']!, 'base64'));
+    assert.equal(cert.subjectAltName, 'DNS:shop.localhost');
+    assert.ok(cert.checkPrivateKey(createPrivateKey(Buffer.from(data['tls.key']!, 'base64'))));
+  });
+
+  it('orders cluster states so that neighbours differ little', () => {
+    const o = (name: string, v = 1) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { v } });
+    const states = [[o('a'), o('b')], [o('x'), o('y'), o('z')], [o('a'), o('b', 2)], [o('x'), o('y')]];
+    assert.deepEqual(churnOrder(states), [0, 2, 3, 1]);
+    assert.equal(churn(states[0]!, states[2]!), 1);
+  });
+
   it('parses Kubernetes quantities', () => {
     assert.equal(parseQuantity('250m'), 0.25);
     assert.equal(parseQuantity('64Mi'), 64 * 2 ** 20);

@@ -16,7 +16,7 @@ import { findGo } from '../tools/gobuild.ts';
 import { ensureTool } from '../tools/index.ts';
 import { repoRoot } from '../versions.ts';
 import { analyze, loadAllowList, reportMessages, type AllowEntry, type AnalyzerMessage } from './analyze.ts';
-import { CertificateSecrets, churnOrder, clusterState, LiveCluster, type LiveMesh } from './live.ts';
+import { CertificateSecrets, churnOrder, clusterState, LiveCluster, onServer, type LiveMesh } from './live.ts';
 import { DryRunner, dryRunOverlay } from './dryrun.ts';
 import { FindingSink, formatFinding, LAYERS, type Finding, type Layer } from './finding.ts';
 import { footprint, laptopBudget, overBudget, type Footprint, type LaptopBudget } from './footprint.ts';
@@ -271,6 +271,7 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
       const order = churnOrder(states[0]!).filter((i) => objects[i]!.length > 0);
       const runs: { i: number; providers: Provider[]; messages: AnalyzerMessage[] }[] = [];
       for (const [vi, v] of variants.entries()) {
+        const analyzed = new Map<string, AnalyzerMessage[]>();
         // The next gateway render walks the overlays backwards: the last state is the first again.
         for (const i of vi % 2 === 0 ? order : [...order].reverse()) {
           try {
@@ -279,12 +280,19 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
             unavailable.set('server dry-run', `the cluster state of ${batches[i]!.overlay} could not be written: ${reason(err)}`);
             break;
           }
+          // Two overlays that render the same (the root and baseline) are analyzed once.
+          const same = JSON.stringify([states[vi]![i], objects[i]!.filter((o) => !onServer(o))]);
           const analysis =
             analyzing && !unavailable.has('istioctl analyze')
               ? timed('istioctl analyze', async () => {
                   try {
-                    analyses++;
-                    runs.push({ i, providers: v.providers, messages: await analyze(istioctl!, api!.kubeconfig, mesh!.meshConfigFile, objects[i]!) });
+                    let messages = analyzed.get(same);
+                    if (!messages) {
+                      analyses++;
+                      messages = await analyze(istioctl!, api!.kubeconfig, mesh!.meshConfigFile, objects[i]!);
+                      analyzed.set(same, messages);
+                    }
+                    runs.push({ i, providers: v.providers, messages });
                   } catch (err) {
                     unavailable.set('istioctl analyze', reason(err));
                   }
