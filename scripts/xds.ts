@@ -1,5 +1,6 @@
 // npm run xds -- <scenario> [--overlay <dir>] | --all: prove a scenario's claims in the Envoy config
 // istiod generates for its overlay (no cluster, no Envoy).
+import './lib/node-version.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FixableError, parseCommand, runMain, UsageError } from './lib/cli.ts';
