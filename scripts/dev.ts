@@ -10,7 +10,7 @@ import { startSupervisor } from './lib/dev/supervisor.ts';
 import { listServices } from './lib/services.ts';
 import { repoRoot } from './lib/versions.ts';
 
-/** Signals within this long of the first are the same Ctrl-C (npm and tsx pass it on again); a later one forces. */
+/** Signals within this long of the first are the same Ctrl-C (npm passes it on again); a later one forces. */
 const FORCE_AFTER_MS = 2_000;
 
 const spec = {
@@ -107,14 +107,14 @@ await runMain(async () => {
       if (signal === 'SIGINT') note(`press Ctrl-C again after ${FORCE_AFTER_MS / 1000} s to kill them at once.`);
       return;
     }
-    // The terminal signals npm, sh, tsx and this process together, and npm and tsx pass it on: one press arrives several times.
+    // The terminal signals npm, sh and this process together, and npm passes it on: one press arrives several times.
     if (Date.now() - firstSignalAt < FORCE_AFTER_MS) return;
     note(`${signal} again: killing every service now.`);
     void supervisor.stop(true);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
-  // A dying npm, sh or tsx above this process does not always pass a signal on: stop when one is gone.
+  // A dying npm or sh above this process does not always pass a signal on: stop when one is gone.
   watchLineage((what) => stopAll(what));
   // A closed pipe (`| jq` ended): nobody reads the logs any more.
   process.stdout.on('error', () => {

@@ -97,7 +97,7 @@ export interface DevRun {
 
 export interface DevRunOptions {
   args: readonly string[];
-  /** Through `npm run dev` (npm → sh → tsx → dev.ts), or dev.ts under node directly. */
+  /** Through `npm run dev` (npm → sh → node dev.ts), or dev.ts under node directly. */
   viaNpm?: boolean;
   cwd?: string;
   env?: Record<string, string>;

@@ -1,4 +1,4 @@
-// Lets `npm run dev` notice that a process above it died. Under npm the chain is npm → sh → tsx →
+// Lets `npm run dev` notice that a process above it died. Under npm the chain is npm → sh →
 // dev.ts: a SIGTERM to npm kills sh, and a SIGHUP or SIGKILL to any of them is not passed on, so
 // dev.ts would run on (with every service) under init. It watches its ancestors in its own process
 // group (the job the shell started: npm and everything npm spawned, not the shell itself) and stops

@@ -1,4 +1,4 @@
-// How `npm run dev` stops, on real process trees: npm → sh → tsx → dev.ts → service, in its own
+// How `npm run dev` stops, on real process trees: npm → sh → node dev.ts → service, in its own
 // process group as a terminal would start it. Whichever process gets the signal (or dies), every
 // service drains once and no process of the tree is left, and no port stays open.
 import assert from 'node:assert/strict';
@@ -11,7 +11,8 @@ const USERS_OFFSETS = [1, 101];
 
 interface Tree {
   npm: number;
-  tsx: number;
+  /** The shell npm runs the script line in. */
+  sh: number;
   dev: number;
   service: number;
   all: number[];
@@ -27,8 +28,8 @@ function roles(run: DevRun): Tree {
   };
   return {
     npm: run.child.pid!,
-    tsx: find('tsx', (c) => c.includes('.bin/tsx scripts/dev.ts')),
-    dev: find('dev.ts', (c) => c.includes('preflight.cjs') && c.includes('scripts/dev.ts')),
+    sh: find('sh', (c) => /^sh -c .*scripts\/dev\.ts/.test(c)),
+    dev: find('dev.ts', (c) => /^\S*node --import tsx scripts\/dev\.ts/.test(c)),
     service: find('service', (c) => c.includes('services/users/src/main.ts')),
     all,
   };
@@ -71,8 +72,9 @@ describe('npm run dev stops everything, whoever is signalled', { concurrency: 4 
   for (const [signal, target] of [
     ['SIGTERM', 'npm'],
     ['SIGHUP', 'npm'],
-    ['SIGTERM', 'tsx'],
-    ['SIGHUP', 'tsx'],
+    ['SIGTERM', 'sh'],
+    ['SIGHUP', 'sh'],
+    ['SIGTERM', 'dev'],
     ['SIGTERM', 'service'],
   ] as const) {
     test(`${signal} to ${target} stops every service`, async (t) => {
@@ -104,7 +106,7 @@ describe('npm run dev stops everything, whoever is signalled', { concurrency: 4 
     // A long drain deadline, so the service is still draining when the second Ctrl-C comes.
     const run = startDev({ args: ['--only', 'users', '--port-base', String(base)], env: { SHUTDOWN_TIMEOUT_MS: '20000' } }, t);
     await waitForOutput(run, /all services are listening/, 60_000);
-    const tree = { npm: run.child.pid!, tsx: 0, dev: run.child.pid!, service: 0, all: run.tree() };
+    const tree = { npm: run.child.pid!, sh: 0, dev: run.child.pid!, service: 0, all: run.tree() };
     // A request whose headers never end keeps the server from finishing its drain.
     const socket = net.connect(base + 1, '127.0.0.1');
     t.after(() => socket.destroy());
