@@ -270,15 +270,17 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
       const states = variants.map((v) => objects.map((objs, i) => clusterState(objs, pods?.[i] ?? [], v.mesh, issued[i]!)));
       const order = churnOrder(states[0]!).filter((i) => objects[i]!.length > 0);
       const runs: { i: number; providers: Provider[]; messages: AnalyzerMessage[] }[] = [];
-      for (const [vi, v] of variants.entries()) {
+      walk: for (const [vi, v] of variants.entries()) {
         const analyzed = new Map<string, AnalyzerMessage[]>();
         // The next gateway render walks the overlays backwards: the last state is the first again.
         for (const i of vi % 2 === 0 ? order : [...order].reverse()) {
           try {
             await timed('istioctl analyze', () => live!.sync(states[vi]![i]!));
           } catch (err) {
-            unavailable.set('server dry-run', `the cluster state of ${batches[i]!.overlay} could not be written: ${reason(err)}`);
-            break;
+            // Every later overlay would be judged on a wrong state: the layers on the server stop here.
+            const why = `the cluster state of ${batches[i]!.overlay} could not be written: ${reason(err)}`;
+            for (const layer of ['istioctl analyze', 'server dry-run', 'injected pods'] as const) if (!unavailable.has(layer)) unavailable.set(layer, why);
+            break walk;
           }
           // Two overlays that render the same (the root and baseline) are analyzed once.
           const same = JSON.stringify([states[vi]![i], objects[i]!.filter((o) => !onServer(o))]);
@@ -360,7 +362,8 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
     }));
     return { results, layers, budgets, unusedAllows: allow.filter((a) => !usedAllows.has(a)), ...(apiServerStartMs !== undefined ? { apiServerStartMs: Math.round(apiServerStartMs) } : {}) };
   } finally {
-    if (opts.apiServer && live) await live.clear();
+    // A shared server is left as found (best effort: an error here must not hide the check's own).
+    if (opts.apiServer && live) await live.clear().catch((err) => log(`could not delete the cluster state the check wrote: ${reason(err)}`));
     if (server) await server.stop();
     else if (!opts.apiServer) await serverP.then((s) => (s as LocalApiServer).stop?.(), () => {});
   }
