@@ -75,7 +75,7 @@ async function runningPod(name: string, containers: string[], ready: boolean[]):
 
 test('status lists pods with their ready containers, the scenario, the releases and the URLs', async (t) => {
   // Helm's answers come from the stub; the cluster's objects from the real API server.
-  withStubs(t, { k3dClusters: [{ name: 'shopmesh', serversCount: 1, serversRunning: 1 }], releases: [{ name: 'istiod', namespace: 'istio-system', status: 'deployed', chart: `istiod-${version('charts.istio')}`, values: {} }] });
+  const stubs = withStubs(t, { k3dClusters: [{ name: 'shopmesh', serversCount: 1, serversRunning: 1 }], releases: [{ name: 'istiod', namespace: 'istio-system', status: 'deployed', chart: `istiod-${version('charts.istio')}`, values: {} }] });
   const kubeconfig = api.writeKubeconfig(['k3d-shopmesh']);
   await seedNamespace(api, 'shop', { 'istio-injection': 'enabled' });
   await seed(api, '/api/v1/namespaces/shop/configmaps/shopmesh-scenario', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shopmesh-scenario', namespace: 'shop' }, data: { name: 'canary' } });
@@ -91,6 +91,9 @@ test('status lists pods with their ready containers, the scenario, the releases 
   assert.match(c.text(), new RegExp(`istio\\s+${version('charts.istio').replace(/\./g, '\\.')} \\(deployed\\)`));
   assert.match(c.text(), /certs\s+cert-manager not installed/);
   assert.match(c.text(), /http:\/\/shop\.localhost:8080\//);
+  // helm reads the kubeconfig status was given, not $KUBECONFIG or ~/.kube/config.
+  const list = stubs.calls().find((x) => x.tool === 'helm' && x.args[0] === 'list');
+  assert.deepEqual(list?.args.slice(-2), ['--kubeconfig', kubeconfig]);
 });
 
 test('status refuses a foreign kube context, and asks the API server nothing', async (t) => {

@@ -37,7 +37,8 @@ export async function status(argv: string[], deps: { out?: Output } = {}): Promi
   const state = await provider.clusterState(runner, {});
   if (state === 'absent') throw new FixableError(`there is no ${provider.name} sandbox cluster`, `npm run up -- --provider ${provider.name}`);
   const lines: string[] = [`cluster   ${provider.name} (${state}), kube context ${context}`];
-  const releases = await listReleases(runner, 'helm', context);
+  // helm must read the same kubeconfig as the API calls.
+  const releases = await listReleases(runner, 'helm', context, parsed.options.kubeconfig ? { kubeconfig: parsed.options.kubeconfig } : {});
   const chartOf = (name: string, chart: string) => {
     const r = releases.find((x) => x.name === name);
     return r ? `${chartVersionOf(r, chart)} (${r.status})` : 'not installed';

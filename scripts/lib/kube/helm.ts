@@ -27,8 +27,8 @@ interface ListedRelease {
  * `--all`). A failure is an error: guessing "none" would reinstall everything and hide a broken
  * cluster. Only a dry run, which may plan for a cluster that does not exist yet, goes on with none.
  */
-export async function listReleases(runner: Runner, helm: string, context: string, opts: { onlyOurs?: boolean } = {}): Promise<ListedRelease[]> {
-  const args = ['list', '--all-namespaces', ...(opts.onlyOurs ? ['--selector', OWNED] : []), '-o', 'json', '--kube-context', context];
+export async function listReleases(runner: Runner, helm: string, context: string, opts: { onlyOurs?: boolean; kubeconfig?: string } = {}): Promise<ListedRelease[]> {
+  const args = ['list', '--all-namespaces', ...(opts.onlyOurs ? ['--selector', OWNED] : []), '-o', 'json', '--kube-context', context, ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : [])];
   const r = await runner.query(helm, args);
   if (r.code !== 0) {
     if (runner.dryRun) {
