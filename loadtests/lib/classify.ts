@@ -7,6 +7,17 @@ export interface ResponseLike {
   status: number;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   body?: string | null;
+  /** k6's error_code when no response came (status 0): 11xx DNS, 12xx TCP dial/reset, 13xx TLS. */
+  errorCode?: number;
+}
+
+/**
+ * Failures that are not the mesh's answer: no HTTP response at all, because a DNS lookup, a TCP dial
+ * or the connection failed (k6 error codes 1100–1299: DNS, dial, refused, reset, broken pipe). TLS
+ * errors (13xx) and timeouts (1050) stay the mesh's answer: a bad certificate or a hang is a finding.
+ */
+export function isInfraNoise(res: ResponseLike): boolean {
+  return res.status === 0 && res.errorCode !== undefined && res.errorCode >= 1100 && res.errorCode < 1300;
 }
 
 export type ResponseKind =
@@ -31,6 +42,8 @@ export interface Classified {
   overloaded: boolean;
   faultAbort: boolean;
   rbacDenied: boolean;
+  /** No response, for a reason outside the mesh (see isInfraNoise). */
+  infraNoise: boolean;
 }
 
 export const FAULT_ABORT_BODY = 'fault filter abort';
@@ -71,6 +84,7 @@ export function classify(res: ResponseLike): Classified {
     overloaded,
     faultAbort,
     rbacDenied,
+    infraNoise: isInfraNoise(res),
     ...(service !== undefined ? { service } : {}),
     ...(version !== undefined ? { version } : {}),
     ...(pod !== undefined ? { pod } : {}),

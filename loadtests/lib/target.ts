@@ -27,6 +27,6 @@ export function commonOptions(target: Target): Record<string, unknown> {
 }
 
 /** A k6 response as the pure classifier sees it. */
-export function asResponseLike(r: { status: number; headers: Record<string, string>; body?: unknown }): ResponseLike {
-  return { status: r.status, headers: r.headers, body: typeof r.body === 'string' ? r.body : null };
+export function asResponseLike(r: { status: number; headers: Record<string, string>; body?: unknown; error_code?: number }): ResponseLike {
+  return { status: r.status, headers: r.headers, body: typeof r.body === 'string' ? r.body : null, ...(r.error_code ? { errorCode: r.error_code } : {}) };
 }

@@ -39,6 +39,15 @@ export function observationFromSummary(summary: K6Summary, metric: string): Obse
 
 const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
+/**
+ * The mirror target's count as an observation over the served primaries: copies of primaries that
+ * failed may arrive too, so a count above the served ones is fine up to every primary sent; beyond
+ * that the counter saw traffic that was not a copy, and the claim fails.
+ */
+export function mirrorObservation(received: number, served: number, sent: number): Observation {
+  return { successes: received > sent ? received : Math.min(received, served), n: served };
+}
+
 export function evaluateClaim(claim: Claim, obs: Observation | undefined, shareClaims: number): VerdictRow {
   const missing = (expected: string): VerdictRow => ({ claim: claim.title, expected, observed: 'no samples', pass: false });
   switch (claim.kind) {
@@ -47,7 +56,8 @@ export function evaluateClaim(claim: Claim, obs: Observation | undefined, shareC
       const r = expectedRange(claim, obs.n, shareClaims);
       const share = obs.successes / obs.n;
       const enough = obs.n >= claim.minSamples;
-      const expected = claim.side === 'lower' ? `≥ ${pct(r.lo)} (p=${pct(claim.p)})` : r.lo === r.hi ? `exactly ${pct(r.lo)}` : `${pct(r.lo)} – ${pct(r.hi)} (p=${pct(claim.p)})`;
+      const expected =
+        claim.side === 'lower' ? `≥ ${pct(r.lo)} (p=${pct(claim.p)})` : claim.side === 'upper' ? `≤ ${pct(r.hi)} (p=${pct(claim.p)})` : r.lo === r.hi ? `exactly ${pct(r.lo)}` : `${pct(r.lo)} – ${pct(r.hi)} (p=${pct(claim.p)})`;
       return {
         claim: claim.title,
         expected: `${expected}, n ≥ ${claim.minSamples}`,
@@ -68,6 +78,12 @@ export function evaluateClaim(claim: Claim, obs: Observation | undefined, shareC
       if (count === undefined) return missing(expected);
       return { claim: claim.title, expected, observed: String(count), pass: count >= claim.limit };
     }
+    case 'count-at-most': {
+      const expected = `≤ ${claim.limit}`;
+      const count = obs?.count ?? obs?.successes;
+      if (count === undefined) return missing(expected);
+      return { claim: claim.title, expected, observed: String(count), pass: count <= claim.limit };
+    }
     case 'trend-at-most': {
       const expected = `${claim.stat} ≤ ${claim.limit} ms`;
       const value = obs?.stats?.[claim.stat];
@@ -81,7 +97,10 @@ export function evaluateClaim(claim: Claim, obs: Observation | undefined, shareC
 export function verdict(claims: readonly Claim[], summaries: readonly K6Summary[], external: Record<string, Observation> = {}): VerdictRow[] {
   const shareClaims = shareClaimCount(claims);
   return claims.map((c) => {
-    const obs = external[c.id] ?? summaries.map((s) => observationFromSummary(s, c.id)).find((o) => o !== undefined);
+    const found = summaries.map((s) => observationFromSummary(s, c.id)).filter((o): o is Observation => o !== undefined);
+    // A count spread over several Jobs (one per role) is their sum.
+    const summed: Observation | undefined = c.kind === 'count-at-most' && found.length > 1 ? { count: found.reduce((sum, o) => sum + (o.count ?? 0), 0) } : found[0];
+    const obs = external[c.id] ?? summed;
     return evaluateClaim(c, obs, shareClaims);
   });
 }
