@@ -57,6 +57,7 @@ const expected: Record<string, { layer: string | string[]; messages: (string | R
       'IST0109 VirtualService shop/products-retries: The VirtualServices shop/products,shop/products-retries associated with mesh gateway define the same host */products.shop.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.',
     ],
   },
+  'ist0101-credential-not-found.yaml': { layer: 'istioctl analyze', messages: ['IST0101 Gateway istio-ingress/shop-gateway: Referenced credentialName not found: "shop-localhost-tls"'] },
   'ist0162-gateway-port-not-on-service.yaml': { layer: 'istioctl analyze', messages: ['IST0162 Gateway istio-ingress/admin-gateway: The gateway is listening on a target port (port 8081) that is not defined in the Service associated with its workload instances (Pod selector istio=ingress). If you need to access the gateway port through the gateway Service, it will not be available.'] },
   'dry-run-unknown-field.yaml': { layer: 'server dry-run', messages: [/^VirtualService shop\/products: .*unknown field "spec\.http\[0\]\.route\[0\]\.destination\.subsett"/] },
   'dry-run-unknown-kind.yaml': { layer: 'server dry-run', messages: ['VirtualServce shop/products: the API server serves no kind "VirtualServce" in apiVersion "networking.istio.io/v1" (a typo, or a CRD this sandbox does not install)'] },
