@@ -2,7 +2,6 @@
 // whole shop as real processes on 127.0.0.1 (ephemeral ports), signs in, places an order through the
 // UI, finds it in "My orders", opens /mesh (also at 390 px), waits for the chart to fill and saves a screenshot (the README's docs/images/mesh.png is refreshed with SHOPMESH_UPDATE_DOCS=1).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,23 +16,10 @@ const SCREENSHOT = path.resolve(import.meta.dirname, '../../../reports/screensho
 const DOCS_SCREENSHOT = path.resolve(import.meta.dirname, '../../../docs/images/mesh.png');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Installs Debian's chromium when it is missing and we may (root, apt-get); returns why not otherwise. */
-function ensureChromium(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const isRoot = process.getuid?.() === 0;
-  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!isRoot || !hasApt) return `${CHROMIUM} is missing and cannot be installed here (needs root and apt-get); install the Debian package "chromium" to run this test`;
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'ignore', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (apt(['install', '-y', 'chromium']).status !== 0) {
-    apt(['update']);
-    apt(['install', '-y', 'chromium']);
-  }
-  return existsSync(CHROMIUM) ? undefined : `apt-get could not install chromium, so ${CHROMIUM} is still missing`;
-}
+// Tests install nothing on the machine: .ci/run installs Debian's chromium, and so does a contributor, once.
+const missingChromium = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing: install Debian's chromium with \`sudo apt-get install chromium\` (.ci/run does it for CI), then run this test again`;
 
-const skipReason = ensureChromium();
-
-describe('the shop in a headless browser', { skip: skipReason ?? false, timeout: 600_000 }, () => {
+describe('the shop in a headless browser', { timeout: 600_000 }, () => {
   let shop: Shop | undefined;
   let context: BrowserContext | undefined;
   let profileDir: string | undefined;
@@ -41,6 +27,7 @@ describe('the shop in a headless browser', { skip: skipReason ?? false, timeout:
   let storefront: string;
 
   before(async () => {
+    assert.equal(missingChromium, undefined, missingChromium);
     shop = await startShop({ readyTimeoutMs: 60_000 });
     storefront = shop.urls.storefront!;
     assert.ok(storefront, 'the harness started the storefront');
