@@ -21,7 +21,7 @@ const spec = {
     list: { type: 'boolean', description: 'List the scenarios.' },
     'dry-run': { type: 'boolean', description: 'Print the plan and the derived expectations; touch no cluster (no kubeconfig needed).' },
     keep: { type: 'boolean', description: 'Stay on the scenario after the run instead of returning to baseline.' },
-    json: { type: 'boolean', description: 'With --dry-run: print only the derived expectations, load plan and claims as JSON (no checks, no cluster).' },
+    json: { type: 'boolean', description: 'With --dry-run: print only the derived expectations, load plan, claims and their power (p, band, n, rate) as JSON (no checks, no cluster); exit 1 when the runner would refuse the plan.' },
   },
   details: `Scenarios:\n${listText()}\n\nThe verdict table lists each claim, its expected band, what was observed, and PASS/FAIL; the exit code is non-zero when any claim fails. Reports go to reports/<timestamp>-<scenario>/.`,
 } as const;
@@ -62,8 +62,10 @@ await runMain(async () => {
     if (!isScenario(name)) throw new UsageError(`unknown scenario "${name}"; run \`npm run scenario -- --list\``);
     const deps = realDeps();
     const dir = path.join(deps.root, 'overlays', name);
-    process.stdout.write(`${JSON.stringify(scenarioPlanJson(name, dir, await renderKustomization(dir), deps.root), null, 2)}\n`);
-    return 0;
+    const plan = scenarioPlanJson(name, dir, await renderKustomization(dir), deps.root);
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    // A plan the runner would refuse (no power) is printed, and the exit code says so.
+    return plan.refusals.length ? 1 : 0;
   }
   const runner = new Runner({ dryRun: options['dry-run'] });
   const deps = realDeps();

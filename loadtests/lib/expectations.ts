@@ -57,8 +57,23 @@ export interface MtlsExpectations {
 }
 export interface JwtExpectations { scenario: 'jwt'; issuer: string; jwksUri: string; protectedPaths: string[]; path: string }
 export interface AuthzEdge { from: string; to: string; allowed: boolean; path: string }
-export interface AuthzExpectations { scenario: 'authz'; namespace: string; sources: string[]; edges: AuthzEdge[] }
-export interface TlsExpectations { scenario: 'tls'; host: string; secretName: string; gatewayNamespace: string; httpsRedirect: boolean }
+export interface AuthzExpectations {
+  scenario: 'authz';
+  namespace: string;
+  sources: string[];
+  edges: AuthzEdge[];
+  /** A service the gateway may not call, and the gateway path to it: its 403 proves the policies are live. */
+  gatewayDenied?: { service: string; path: string };
+}
+export interface TlsExpectations {
+  scenario: 'tls';
+  host: string;
+  secretName: string;
+  gatewayNamespace: string;
+  httpsRedirect: boolean;
+  /** The Certificate that writes secretName (waited for until Ready). */
+  certificate?: string;
+}
 export interface RatelimitExpectations {
   scenario: 'ratelimit';
   service: string;

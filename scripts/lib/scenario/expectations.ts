@@ -7,7 +7,7 @@ import type {
   RetriesExpectations, BreakerExpectations, MirrorExpectations, MtlsExpectations, JwtExpectations, AuthzExpectations, TlsExpectations,
   RatelimitExpectations, LbExpectations,
 } from '../../../loadtests/lib/expectations.ts';
-import { ORDER_PATH, SERVICE_PROBES, probePath } from '../../../loadtests/lib/endpoints.ts';
+import { GATEWAY_PROBES, ORDER_PATH, SERVICE_PROBES, probePath } from '../../../loadtests/lib/endpoints.ts';
 
 export class ExpectationError extends Error {
   override name = 'ExpectationError';
@@ -422,23 +422,32 @@ function authz(objects: readonly KubeObject[]): AuthzExpectations {
     });
     return fromOk && toOk;
   };
+  const allowedFor = (principal: string, to: string, path: string): boolean => {
+    const mine = policies.filter((p) => appliesTo(p, to));
+    const denied = mine.filter((p) => str(spec(p).action) === 'DENY').some((p) => arr(spec(p).rules).filter(isObj).some((r) => ruleAllows(r, principal, path)));
+    const allowPolicies = mine.filter((p) => (str(spec(p).action) ?? 'ALLOW') === 'ALLOW');
+    return !denied && (allowPolicies.length === 0 || allowPolicies.some((p) => arr(spec(p).rules).filter(isObj).some((r) => ruleAllows(r, principal, path))));
+  };
   const edges: AuthzEdge[] = [];
   for (const from of sources) {
     const principal = `cluster.local/ns/${ns}/sa/${from}`;
     for (const to of apps) {
       if (to === from) continue;
       const path = SERVICE_PROBES[to]!;
-      const mine = policies.filter((p) => appliesTo(p, to));
-      const denied = mine.filter((p) => str(spec(p).action) === 'DENY').some((p) => arr(spec(p).rules).filter(isObj).some((r) => ruleAllows(r, principal, path)));
-      const allowPolicies = mine.filter((p) => (str(spec(p).action) ?? 'ALLOW') === 'ALLOW');
-      const allowed = !denied && (allowPolicies.length === 0 || allowPolicies.some((p) => arr(spec(p).rules).filter(isObj).some((r) => ruleAllows(r, principal, path))));
-      edges.push({ from, to, allowed, path });
+      edges.push({ from, to, allowed: allowedFor(principal, to, path), path });
     }
   }
+  // The gateway's own identity, as the policies name it: a service it may not call proves the policies live.
+  const gatewayPrincipal = policies
+    .flatMap((p) => arr(spec(p).rules).filter(isObj).flatMap((r) => arr(r.from).filter(isObj).flatMap((f) => arr(obj(f.source).principals))))
+    .find((x): x is string => typeof x === 'string' && x.startsWith('cluster.local/ns/istio-ingress/')) ?? 'cluster.local/ns/istio-ingress/sa/istio-ingress';
+  const gatewayDenied = apps
+    .map((to) => ({ service: to, path: GATEWAY_PROBES[`/api/${to}`] ?? '' }))
+    .find((x) => x.path !== '' && !allowedFor(gatewayPrincipal, x.service, SERVICE_PROBES[x.service]!));
   if (!edges.some((e) => e.allowed) || !edges.some((e) => !e.allowed)) {
     throw new ExpectationError(`overlays/authz: the policies give ${edges.some((e) => e.allowed) ? 'no denied' : 'no allowed'} edge between the shop's service accounts`);
   }
-  return { scenario: 'authz', namespace: ns, sources, edges };
+  return { scenario: 'authz', namespace: ns, sources, edges, ...(gatewayDenied ? { gatewayDenied } : {}) };
 }
 
 function tls(objects: readonly KubeObject[]): TlsExpectations {
@@ -449,7 +458,10 @@ function tls(objects: readonly KubeObject[]): TlsExpectations {
     const host = (str(arr(https.hosts)[0]) ?? '').replace(/^[^/]*\//, '');
     const secretName = need(str(obj(https.tls).credentialName), where('tls', gw, 'the HTTPS server has no tls.credentialName'));
     const httpsRedirect = servers.some((s) => str(obj(s.port).protocol) === 'HTTP' && obj(s.tls).httpsRedirect === true);
-    return { scenario: 'tls', host, secretName, gatewayNamespace: gw.metadata.namespace ?? 'istio-ingress', httpsRedirect };
+    const gatewayNamespace = gw.metadata.namespace ?? 'istio-ingress';
+    // The cert-manager Certificate that writes the gateway's secret: the runner waits for it to be Ready.
+    const certificate = ofKind(objects, 'Certificate').find((c) => str(spec(c).secretName) === secretName && (c.metadata.namespace ?? gatewayNamespace) === gatewayNamespace)?.metadata.name;
+    return { scenario: 'tls', host, secretName, gatewayNamespace, httpsRedirect, ...(certificate ? { certificate } : {}) };
   }
   throw new ExpectationError('overlays/tls: no Gateway serves HTTPS');
 }

@@ -7,6 +7,13 @@ export const RECORD = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', 
 // The same manager as `npm run up`, so a field the baseline set and a scenario drops is removed, not orphaned.
 export const FIELD_MANAGER = 'shopmesh';
 
+/** What `npm run up` installs carries this label (scripts/lib/certmanager/install.ts and others); a scenario never prunes it. */
+export const UP_OWNED = { key: 'app.kubernetes.io/managed-by', value: 'shopmesh-up' } as const;
+
+export function ownedByUp(labels: Record<string, string> | undefined): boolean {
+  return labels?.[UP_OWNED.key] === UP_OWNED.value;
+}
+
 export function refOf(o: KubeObject): ObjectRef {
   return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) };
 }
@@ -18,7 +25,8 @@ export function withRecord(objects: readonly KubeObject[], scenario: string): Ku
   const isRecord = (o: KubeObject) => o.kind === RECORD.kind && o.metadata.name === RECORD.name && (o.metadata.namespace ?? RECORD.namespace) === RECORD.namespace;
   const base = objects.find(isRecord) ?? { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: RECORD.name, namespace: RECORD.namespace, labels: { 'app.kubernetes.io/part-of': 'shopmesh' } } };
   const rest = objects.filter((o) => !isRecord(o));
-  const refs = [...rest.map(refOf), { apiVersion: RECORD.apiVersion, kind: RECORD.kind, namespace: RECORD.namespace, name: RECORD.name }];
+  // up's own objects may be applied by an overlay, but they stay up's: never recorded, so never pruned.
+  const refs = [...rest.filter((o) => !ownedByUp(o.metadata.labels)).map(refOf), { apiVersion: RECORD.apiVersion, kind: RECORD.kind, namespace: RECORD.namespace, name: RECORD.name }];
   const record: KubeObject = {
     ...base,
     metadata: { ...base.metadata, namespace: RECORD.namespace },

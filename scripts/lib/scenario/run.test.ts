@@ -46,7 +46,7 @@ for (const name of SCENARIO_NAMES) {
       assert.match(text, new RegExp(`"scenario": "${name}"`));
       assert.ok(plan.some((l) => l.startsWith('api: server-side apply v1 ConfigMap shop/shopmesh-scenario (field manager shopmesh)')), 'the record is applied');
       assert.ok(plan.some((l) => l.startsWith('api: wait for every Deployment in shop')), 'rollouts are awaited');
-      assert.ok(plan.some((l) => l.startsWith('api: poll http')), 'propagation is awaited');
+      assert.ok(plan.some((l) => l.startsWith('api: readiness probe ')), 'the new config is proven live before the load');
       if (name === 'mtls' || name === 'authz') {
         assert.ok(plan.some((l) => /^api: server-side apply batch\/v1 Job \S+\/k6-/.test(l)), 'a k6 Job is applied');
         assert.match(text, /image: grafana\/k6:/);
@@ -58,8 +58,12 @@ for (const name of SCENARIO_NAMES) {
         assert.match(k6, new RegExp(`loadtests/${name}\\.ts$`));
         assert.match(k6, new RegExp(`SHOPMESH_EXPECT=\\{"scenario":"${name}"`));
         assert.match(k6, /SUMMARY_PATH=\S+reports\/2026-09-17T10-00-00Z-/);
-        assert.match(k6, name === 'tls' ? /BASE_URL=https:\/\/shop\.localhost:8443/ : /BASE_URL=http:\/\/127\.0\.0\.1:8080/);
+        assert.match(k6, /BASE_URL=http:\/\/127\.0\.0\.1:8080/);
+        assert.doesNotMatch(k6, /SSL_CERT_FILE|insecureSkipTLSVerify/);
       }
+      if (name === 'tls') assert.ok(plan.some((l) => l.startsWith('api: GET https://shop.localhost:8443/ (SNI shop.localhost, CA sandbox-ca.crt)')), 'the runner verifies HTTPS against the sandbox CA itself');
+      if (name === 'lb') assert.match(text, /one GET per user id \(20\)/);
+      assert.match(text, /power \(each share claim/);
       if (name === 'mirror') assert.ok(plan.some((l) => /DELETE shop\/.+:9090\/admin\/stats \(/.test(l)), 'the mirror counter is reset first, with a DELETE the admin port accepts');
       if (name !== 'baseline') assert.match(text, /==> back to baseline/);
     } finally {
@@ -124,4 +128,26 @@ test('a scenario keeps the images the cluster runs, from npm run up or from Tilt
     () => imagesByService([`shopmesh/${services[0]}`, ...deployed.slice(1)], objects),
     (err: Error & { hint?: string }) => err.message.includes(services[0]!) && /npm run up/.test(err.hint ?? ''),
   );
+});
+
+test('a plan without power is refused before anything is applied, naming p, n, the band and the rate', async () => {
+  const h = harness();
+  try {
+    const fault = fixture('fault');
+    const weak = JSON.parse(JSON.stringify(fault).replace(/"abort":\{"percentage":\{"value":\d+(\.\d+)?\}/, '"abort":{"percentage":{"value":0.5}')) as KubeObject[];
+    assert.notDeepEqual(weak, fault, 'the fixture carries an abort percentage to edit');
+    h.deps.check = async () => ({ objects: weak, errors: [], warnings: [] });
+    await assert.rejects(runScenario(h.runner, h.deps, 'fault', { keep: false }), (err: Error) => /fault_aborted: p=0\.5%, n=\d+, band 0%–[\d.]+%.*needs ≥ \d+\/s for 60 s/.test(err.message));
+    assert.ok(!h.runner.plan.some((l) => /server-side apply/.test(l)), 'nothing applied');
+  } finally {
+    h.done();
+  }
+});
+
+test("pruning never records up's own objects (managed-by shopmesh-up), so a switch back to baseline keeps them", () => {
+  const issuer: KubeObject = { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'shopmesh-ca', labels: { 'app.kubernetes.io/managed-by': 'shopmesh-up' } }, spec: { ca: { secretName: 'shopmesh-ca' } } };
+  const cert: KubeObject = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'shop-localhost', namespace: 'istio-ingress' }, spec: {} };
+  const recorded = readRecord(withRecord([issuer, cert], 'tls').find((o) => o.metadata.name === 'shopmesh-scenario') as never);
+  assert.deepEqual(recorded.refs.map((r) => r.name), ['shop-localhost', 'shopmesh-scenario']);
+  assert.deepEqual(refsToPrune(recorded.refs, withRecord([], 'baseline')).map((r) => r.name), ['shop-localhost']);
 });

@@ -14,22 +14,23 @@ import { SHOP_NAMESPACE, setImages } from '../kube/shop.ts';
 import { waitForRollouts } from '../kube/wait.ts';
 import type { SandboxKubeConfig } from '../kube/client.ts';
 import type { Finding } from '../check/index.ts';
-import { classify, type ResponseLike } from '../../../loadtests/lib/classify.ts';
-import { claimsFor, loadPlan, planSeconds, type Claim } from '../../../loadtests/lib/claims.ts';
-import { ORDER_PATH, PRODUCT_PATH } from '../../../loadtests/lib/endpoints.ts';
+import { classify } from '../../../loadtests/lib/classify.ts';
+import { READINESS_BOUND_S, breakerWindow, claimsFor, loadPlan, planSeconds, type Claim } from '../../../loadtests/lib/claims.ts';
+import { PRODUCT_PATH } from '../../../loadtests/lib/endpoints.ts';
 import type { Expectations, ScenarioName } from '../../../loadtests/lib/expectations.ts';
-import { formatVerdict, summaryFromLog, verdict, type K6Summary, type Observation, type VerdictRow } from '../../../loadtests/lib/verdict.ts';
+import { planRefusals, powerCheck } from '../../../loadtests/lib/power.ts';
+import { formatVerdict, mirrorObservation, summaryFromLog, verdict, type K6Summary, type Observation, type VerdictRow } from '../../../loadtests/lib/verdict.ts';
 import { k6Outcome, k6ProcessEnv, k6RunArgs, summaryPath } from '../k6/command.ts';
 import { k6JobName, k6JobObjects, k6JobRoles } from '../k6/job.ts';
 import { CATALOGUE } from './catalogue.ts';
 import type { ClusterOps, Probe } from './cluster.ts';
 import { deriveExpectations } from './expectations.ts';
-import { FIELD_MANAGER, readRecord, refOf, refsToPrune, withRecord } from './record.ts';
+import { GATEWAY_HTTP, GATEWAY_HTTPS_PORT, SHOP_HOST, lbUser, readinessPlan, waitUntilReady, type ReadinessIO } from './readiness.ts';
+import { FIELD_MANAGER, ownedByUp, readRecord, refOf, refsToPrune, withRecord } from './record.ts';
 
-export const GATEWAY_HTTP = 'http://127.0.0.1:8080';
-export const GATEWAY_HTTPS_PORT = 8443;
-export const SHOP_HOST = 'shop.localhost';
+export { GATEWAY_HTTP, GATEWAY_HTTPS_PORT, SHOP_HOST };
 const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+const CERTIFICATE_TIMEOUT_S = 120;
 
 export interface ScenarioDeps {
   check(dir: string): Promise<{ objects: KubeObject[]; errors: Finding[]; warnings: Finding[] }>;
@@ -100,7 +101,14 @@ export async function applyScenario(runner: Runner, deps: ScenarioDeps, kube: Sa
     const previous = kube ? readRecord(await deps.cluster.readRecord(kube.kc)) : { refs: [] };
     runner.note(kube ? `previously applied: ${previous.name ?? '(no record)'}` : 'no cluster context: the previous record is not read, nothing to prune is known');
     await serverSideApply(runner, kc, next, { fieldManager: FIELD_MANAGER });
-    const prune = refsToPrune(previous.refs, next);
+    let prune = refsToPrune(previous.refs, next);
+    if (kube && prune.length) {
+      // An older record may list what up owns (the sandbox CA issuers): the live label keeps it.
+      const kept: typeof prune = [];
+      for (const ref of prune) if (ownedByUp(await deps.cluster.labelsOf(kube.kc, ref))) kept.push(ref);
+      for (const ref of kept) runner.note(`kept ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}: npm run up owns it (managed-by shopmesh-up)`);
+      prune = prune.filter((r) => !kept.includes(r));
+    }
     if (prune.length) await deleteObjects(runner, kc, prune);
   });
   const namespaces = [...new Set(next.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.namespace ?? 'shop'))];
@@ -111,55 +119,36 @@ export async function applyScenario(runner: Runner, deps: ScenarioDeps, kube: Sa
   });
 }
 
-interface Propagation {
-  what: string;
-  probe: Probe;
-  ready(r: ResponseLike): boolean;
+/** The IO the readiness probe needs, from the cluster ops (the pod and counter calls need a cluster). */
+function readinessIO(deps: ScenarioDeps, kube: SandboxKubeConfig | undefined): ReadinessIO {
+  const need = (): SandboxKubeConfig => {
+    if (!kube) throw new Error('this readiness probe reads the cluster; no sandbox context');
+    return kube;
+  };
+  return {
+    send: (p) => deps.cluster.probe(p),
+    podGet: (ns, selector, port, p) => deps.cluster.podGet(need().kc, ns, selector, port, p),
+    counter: async (ns, selector) => {
+      let sum = 0;
+      for (const pod of await deps.cluster.podsOf(need().kc, ns, selector)) sum += await deps.cluster.adminStats(need().kc, ns, pod);
+      return sum;
+    },
+  };
 }
 
-/** A request and a predicate that only holds once the sidecars have the scenario's config. */
-export function propagationCheck(e: Expectations, ca?: string): Propagation {
-  const via = (p: string, headers: Record<string, string> = {}): Probe => ({ url: `${GATEWAY_HTTP}${p}`, headers: { Host: SHOP_HOST, ...headers } });
-  const c = (r: ResponseLike) => classify(r);
-  switch (e.scenario) {
-    case 'canary':
-      return { what: `a ${e.version} answer on ${PRODUCT_PATH}`, probe: via(PRODUCT_PATH), ready: (r) => c(r).version === e.version };
-    case 'ab':
-      return { what: `${e.header}: ${e.value} reaching ${e.matchVersion}`, probe: via(PRODUCT_PATH, { [e.header]: e.value }), ready: (r) => c(r).version === e.matchVersion };
-    case 'fault':
-      return e.abort
-        ? { what: `a "fault filter abort" ${e.abort.status}`, probe: via(PRODUCT_PATH), ready: (r) => c(r).faultAbort }
-        : { what: 'a products answer', probe: via(PRODUCT_PATH), ready: (r) => c(r).ok };
-    case 'timeout':
-      return { what: `a 504 within the ${e.timeoutMs} ms route timeout`, probe: via(ORDER_PATH), ready: (r) => r.status === 504 };
-    case 'retries':
-      return { what: 'an orders answer', probe: via(ORDER_PATH), ready: (r) => c(r).ok };
-    case 'mirror':
-      return { what: `a ${e.routeVersion} answer`, probe: via(PRODUCT_PATH), ready: (r) => c(r).ok && c(r).version === e.routeVersion };
-    case 'jwt':
-      return { what: `403 on ${e.path} without a token`, probe: via(e.path), ready: (r) => r.status === 403 };
-    case 'tls':
-      return { what: `https://${e.host}:${GATEWAY_HTTPS_PORT}/ verified against the sandbox CA`, probe: { url: `https://127.0.0.1:${GATEWAY_HTTPS_PORT}/`, headers: { Host: e.host }, ...(ca ? { ca } : {}) }, ready: (r) => c(r).ok };
-    case 'breaker':
-    case 'ratelimit':
-    case 'lb':
-      return { what: 'a products answer', probe: via(PRODUCT_PATH), ready: (r) => c(r).ok };
-    default:
-      return { what: 'the storefront answering through the gateway', probe: via('/'), ready: (r) => c(r).ok };
-  }
-}
-
-async function waitForPropagation(runner: Runner, deps: ScenarioDeps, e: Expectations, ca?: string): Promise<void> {
-  const check = propagationCheck(e, ca);
-  const attempts = 120;
-  await runner.step('wait for the mesh config to reach the sidecars', async () => {
-    await runner.api(`poll ${check.probe.url} (Host ${check.probe.headers?.Host ?? '-'}) until ${check.what} (up to ${attempts} probes, 0.5 s apart)`, async () => {
-      for (let i = 0; i < attempts; i++) {
-        if (check.ready(await deps.cluster.probe(check.probe))) return;
-        await sleep(500);
-      }
-      throw new FixableError(`the gateway never showed ${check.what}`, 'is the gateway reachable on 127.0.0.1:8080? `npm run status`; then `istioctl proxy-status`');
-    });
+/** Before the measured load: a bounded probe that only the scenario's config can satisfy. */
+async function waitForReadiness(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeConfig | undefined, e: Expectations, ca?: string): Promise<void> {
+  const plan = readinessPlan(e, ca ? { ca } : {});
+  const first = plan.calls[0]!;
+  const target = first.via === 'gateway' ? `${first.probe.url} (Host ${first.probe.headers?.Host ?? '-'})` : `${first.namespace}/<${first.selector}>:${first.port}${first.path} (API server pod proxy, plaintext)`;
+  await runner.step('readiness: prove the new config is live before the load', async () => {
+    await runner.api(
+      `readiness probe ${target}: rounds of ${plan.calls.length}${plan.concurrent ? ' concurrent' : ''} call(s)${plan.counter ? `, counting ${plan.counter.selector}'s requests` : ''}, until ${plan.what} (at most ${READINESS_BOUND_S} s)`,
+      async () => {
+        const { rounds } = await waitUntilReady(plan, readinessIO(deps, kube));
+        runner.note(`seen after ${rounds} round(s): ${plan.what}`);
+      },
+    );
   });
 }
 
@@ -167,9 +156,30 @@ export function printExpectations(runner: Runner, e: Expectations): void {
   runner.note('derived expectations (from the rendered overlay):');
   for (const line of JSON.stringify(e, null, 2).split('\n')) runner.note(`  ${line}`);
   const phases = loadPlan(e);
-  runner.note('load: ' + phases.map((p) => `${p.name} ${p.rate}/s × ${p.durationS}s${p.startS ? ` from ${p.startS}s` : ''}`).join(', '));
+  runner.note('load: ' + phases.map((p) => `${p.name} ${p.rate}/s × ${p.durationS}s${p.startS ? ` from ${p.startS}s` : ''}${p.driver === 'runner' ? ' (sent by the runner)' : ''}`).join(', '));
   runner.note('claims:');
-  for (const c of claimsFor(e, phases)) runner.note(`  ${c.id}: ${formatClaim(c)}`);
+  const claims = claimsFor(e, phases);
+  for (const c of claims) runner.note(`  ${c.id}: ${formatClaim(c)}`);
+  runner.note('power (each share claim against what a broken mesh would show):');
+  for (const r of powerCheck(claims, phases)) {
+    const band = `${(r.band.lo * 100).toFixed(2)}%–${(r.band.hi * 100).toFixed(2)}%`;
+    const against = r.alternatives.map((a) => `${(a.share * 100).toFixed(2)}% passes with p ≤ ${Number(a.passProbability.toPrecision(2))}`).join(', ') || 'exact';
+    runner.note(`  ${r.id}: p=${Number(r.p.toFixed(6))}, n=${r.n}, band ${band}${r.rate !== undefined ? `, ${r.rate}/s × ${r.durationS}s` : ''}; ${against}${r.ok ? '' : ' — NO POWER'}`);
+  }
+  if (e.scenario === 'breaker') {
+    const w = breakerWindow(e, phases);
+    runner.note(`breaker window: counted ${w.fromS}–${w.toS} s; the ejected pod returns ≥ ${w.returnS} s; margin ${w.marginS} s`);
+  }
+}
+
+/** Refuses a plan without power (or an honest window) before anything is applied or loaded. */
+export function refuseWithoutPower(e: Expectations): void {
+  const refusals = planRefusals(e);
+  if (refusals.length === 0) return;
+  throw new FixableError(
+    `overlays/${e.scenario}: the plan cannot tell a correct mesh from a broken one:\n${refusals.map((r) => `  ${r}`).join('\n')}`,
+    'make the effect larger in the overlay (a bigger share, a longer ejection), or raise the rate in loadtests/lib/claims.ts within the laptop budget',
+  );
 }
 
 /** A claim as the plan and the overlay READMEs state it. */
@@ -177,22 +187,89 @@ export function formatClaim(c: Claim): string {
   return `${c.title}${c.kind === 'share' ? ` (p=${Number(c.p.toFixed(6))}, n ≥ ${c.minSamples})` : ` (${c.kind} ${c.kind === 'trend-at-most' ? c.stat + ' ' : ''}${c.limit})`}`;
 }
 
-async function runOnHost(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeConfig | undefined, e: Expectations, reportDir: string): Promise<{ summaries: K6Summary[]; external: Record<string, Observation>; k6Failed: boolean }> {
+/** tls: wait (bounded) for the Certificate to be Ready, then read the CA that signed it. */
+async function sandboxCa(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeConfig | undefined, e: Extract<Expectations, { scenario: 'tls' }>, reportDir: string): Promise<string | undefined> {
+  const cert = e.certificate;
+  if (cert) {
+    await runner.step(`wait for Certificate ${e.gatewayNamespace}/${cert} to be Ready (at most ${CERTIFICATE_TIMEOUT_S} s)`, async () => {
+      await runner.api(`poll cert-manager.io/v1 Certificate ${e.gatewayNamespace}/${cert} until Ready=True`, async () => {
+        let last = '';
+        for (let i = 0; i < CERTIFICATE_TIMEOUT_S / 2; i++) {
+          const state = await deps.cluster.certificateReady(kube!.kc, e.gatewayNamespace, cert);
+          if (state.ready) return;
+          last = state.message;
+          await sleep(2000);
+        }
+        throw new FixableError(`Certificate ${e.gatewayNamespace}/${cert} is not Ready after ${CERTIFICATE_TIMEOUT_S} s: ${last}`, `kubectl -n ${e.gatewayNamespace} describe certificate ${cert}; is up's ClusterIssuer shopmesh-ca Ready? kubectl get clusterissuer`);
+      });
+    });
+  }
+  return runner.step(`read the sandbox CA from ${e.gatewayNamespace}/${e.secretName}`, async () => {
+    const ca = kube && !runner.dryRun ? await deps.cluster.secretValue(kube.kc, e.gatewayNamespace, e.secretName, 'ca.crt') : undefined;
+    if (runner.dryRun) return undefined;
+    if (!ca) throw new FixableError(`secret ${e.gatewayNamespace}/${e.secretName} has no ca.crt`, `kubectl -n ${e.gatewayNamespace} get certificate; cert-manager writes ca.crt once the certificate is Ready`);
+    writeFileSync(path.join(reportDir, 'sandbox-ca.crt'), ca);
+    return ca;
+  });
+}
+
+/**
+ * The phases the runner sends itself (tls https): paced GETs, each verified by Node against the
+ * sandbox CA only (`ca` replaces the default roots), on every OS; k6's Go on macOS ignores SSL_CERT_FILE.
+ */
+async function runnerPhases(runner: Runner, deps: ScenarioDeps, e: Expectations, ca: string | undefined): Promise<{ external: Record<string, Observation>; noise: number }> {
+  const external: Record<string, Observation> = {};
+  let noise = 0;
+  if (e.scenario !== 'tls') return { external, noise };
+  const phase = loadPlan(e).find((p) => p.driver === 'runner')!;
+  const total = phase.rate * phase.durationS;
+  const probe: Probe = { url: `https://127.0.0.1:${GATEWAY_HTTPS_PORT}/`, headers: { Host: e.host }, servername: e.host, ...(ca ? { ca } : {}) };
+  await runner.step(`runner: ${total} HTTPS requests at ${phase.rate}/s, each verified against the sandbox CA only`, async () => {
+    await runner.api(`GET https://${e.host}:${GATEWAY_HTTPS_PORT}/ (SNI ${e.host}, CA sandbox-ca.crt) × ${total}`, async () => {
+      let ok = 0;
+      let n = 0;
+      const start = Date.now();
+      for (let i = 0; i < total; i++) {
+        const wait = start + (i * 1000) / phase.rate - Date.now();
+        if (wait > 0) await sleep(wait);
+        const c = classify(await deps.cluster.probe(probe));
+        if (c.infraNoise) {
+          noise++;
+          continue;
+        }
+        n++;
+        if (c.ok) ok++;
+      }
+      external.tls_https_ok = { successes: ok, n };
+    });
+  });
+  return { external, noise };
+}
+
+/** lb: the runner asks once per user which pod answers, for the spread claims. */
+async function lbSpread(runner: Runner, deps: ScenarioDeps, e: Extract<Expectations, { scenario: 'lb' }>): Promise<Record<string, Observation>> {
+  const external: Record<string, Observation> = {};
+  await runner.step(`lb spread: one ${PRODUCT_PATH} per user id through the gateway, reading x-pod`, async () => {
+    await runner.api(`GET ${GATEWAY_HTTP}${PRODUCT_PATH} (${e.hashHeader}: ${lbUser(0)}…${lbUser(e.users - 1)})`, async () => {
+      const byPod = new Map<string, number>();
+      let answered = 0;
+      for (let i = 0; i < e.users; i++) {
+        const c = classify(await deps.cluster.probe({ url: `${GATEWAY_HTTP}${PRODUCT_PATH}`, headers: { Host: SHOP_HOST, [e.hashHeader]: lbUser(i) } }));
+        if (!c.ok || !c.pod) continue;
+        answered++;
+        byPod.set(c.pod, (byPod.get(c.pod) ?? 0) + 1);
+      }
+      external.lb_spread = { count: byPod.size };
+      external.lb_busiest_pod = { successes: Math.max(0, ...byPod.values()), n: answered };
+      runner.note(`users per pod: ${[...byPod].map(([pod, n]) => `${pod} ${n}`).join(', ') || 'none answered'}`);
+    });
+  });
+  return external;
+}
+
+async function runOnHost(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeConfig | undefined, e: Expectations, reportDir: string, ca?: string): Promise<{ summaries: K6Summary[]; external: Record<string, Observation>; k6Failed: boolean }> {
   const k6 = await deps.ensureK6(runner);
   const env: Record<string, string> = { BASE_URL: GATEWAY_HTTP, HOST_HEADER: SHOP_HOST };
-  let caFile: string | undefined;
-  if (e.scenario === 'tls') {
-    caFile = path.join(reportDir, 'sandbox-ca.crt');
-    await runner.step(`read the sandbox CA from ${e.gatewayNamespace}/${e.secretName}`, async () => {
-      const ca = kube ? await deps.cluster.secretValue(kube.kc, e.gatewayNamespace, e.secretName, 'ca.crt') : undefined;
-      if (!runner.dryRun) {
-        if (!ca) throw new FixableError(`secret ${e.gatewayNamespace}/${e.secretName} has no ca.crt`, `kubectl -n ${e.gatewayNamespace} get certificate; cert-manager writes ca.crt once the certificate is Ready`);
-        writeFileSync(caFile!, ca);
-      }
-      runner.note(`SSL_CERT_FILE=${caFile}`);
-    });
-    Object.assign(env, { BASE_URL: `https://${e.host}:${GATEWAY_HTTPS_PORT}`, RESOLVE: `${e.host}=127.0.0.1`, HTTP_URL: GATEWAY_HTTP });
-  }
   let mirrorPods: string[] = [];
   if (e.scenario === 'mirror') {
     await runner.step(`reset the request counter of ${e.service} ${e.mirrorVersion}`, async () => {
@@ -205,12 +282,22 @@ async function runOnHost(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeCo
   }
   const script = path.join(deps.root, 'loadtests', `${e.scenario}.ts`);
   const args = k6RunArgs({ script, expectations: e, reportDir, env });
-  const result = await runner.step(`k6: ${e.scenario} through the gateway (about ${planSeconds(loadPlan(e))}s)`, () =>
-    runner.exec(k6, args, { env: k6ProcessEnv(reportDir, caFile), allowFailure: true, timeoutMs: (planSeconds(loadPlan(e)) + 120) * 1000 }),
-  );
+  // The runner's own phase (tls https) runs beside k6's, as one plan.
+  const [result, own] = await Promise.all([
+    runner.step(`k6: ${e.scenario} through the gateway (about ${planSeconds(loadPlan(e))}s)`, () =>
+      runner.exec(k6, args, { env: k6ProcessEnv(reportDir), allowFailure: true, timeoutMs: (planSeconds(loadPlan(e)) + 120) * 1000 }),
+    ),
+    runnerPhases(runner, deps, e, ca),
+  ]);
   if (k6Outcome(result.code) === 'broken') throw new Error(`k6 did not complete (exit ${result.code}):\n${(result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n')}`);
   const summaries: K6Summary[] = runner.dryRun ? [] : [JSON.parse(readFileSync(summaryPath(reportDir), 'utf8')) as K6Summary];
-  const external: Record<string, Observation> = {};
+  const external: Record<string, Observation> = { ...own.external };
+  if (own.noise > 0 || Object.keys(own.external).length) {
+    const k6Noise = (summaries[0]?.metrics?.infra_noise?.values?.count as number | undefined) ?? 0;
+    external.infra_noise = { count: k6Noise + own.noise };
+  }
+  if (e.scenario === 'lb' && !runner.dryRun) Object.assign(external, await lbSpread(runner, deps, e));
+  else if (e.scenario === 'lb') runner.note(`then: one GET per user id (${e.users}) through the gateway, counting users per x-pod, for the spread claims`);
   if (e.scenario === 'mirror') {
     await runner.step(`read the request counter of ${e.service} ${e.mirrorVersion}`, async () => {
       if (runner.dryRun || !kube) {
@@ -219,9 +306,11 @@ async function runOnHost(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeCo
       }
       let received = 0;
       for (const pod of mirrorPods) received += await deps.cluster.adminStats(kube.kc, 'shop', pod);
-      const sent = (summaries[0]?.metrics?.mirror_sent?.values?.count as number | undefined) ?? 0;
-      external.mirror_received = { successes: Math.min(received, sent), n: sent };
-      runner.note(`${e.mirrorVersion} counted ${received} requests for ${sent} sent`);
+      const count = (m: string) => (summaries[0]?.metrics?.[m]?.values?.count as number | undefined) ?? 0;
+      const served = count('mirror_sent');
+      const sent = count('mirror_primaries');
+      external.mirror_received = mirrorObservation(received, served, sent);
+      runner.note(`${e.mirrorVersion} counted ${received} requests for ${served} served primaries (${sent} sent)`);
     });
   }
   return { summaries, external, k6Failed: result.code !== 0 };
@@ -265,6 +354,7 @@ export async function runScenario(runner: Runner, deps: ScenarioDeps, name: Scen
   const objects = await renderAndCheck(runner, deps, name);
   const expectations = deriveExpectations(name, objects);
   printExpectations(runner, expectations);
+  refuseWithoutPower(expectations);
   const kube = await runner.step('guard: the sandbox kube context', async () => {
     const k = deps.kube(runner.dryRun);
     runner.note(k ? `context ${k.context} (${k.provider})` : 'no sandbox context found: dry-run plan only');
@@ -280,14 +370,13 @@ export async function runScenario(runner: Runner, deps: ScenarioDeps, name: Scen
   try {
     const mode = CATALOGUE[name].mode;
     if (mode !== 'in-cluster') {
-      let ca: string | undefined;
-      if (expectations.scenario === 'tls' && kube && !runner.dryRun) ca = await deps.cluster.secretValue(kube.kc, expectations.gatewayNamespace, expectations.secretName, 'ca.crt');
-      await waitForPropagation(runner, deps, expectations, ca);
-      const out = await runOnHost(runner, deps, kube, expectations, reportDir);
+      const ca = expectations.scenario === 'tls' ? await sandboxCa(runner, deps, kube, expectations, reportDir) : undefined;
+      await waitForReadiness(runner, deps, kube, expectations, ca);
+      const out = await runOnHost(runner, deps, kube, expectations, reportDir, ca);
       k6Failed = out.k6Failed;
       if (!runner.dryRun) rows = verdict(claimsFor(expectations), out.summaries, out.external);
     } else {
-      await waitForPropagation(runner, deps, expectations);
+      await waitForReadiness(runner, deps, kube, expectations);
       const out = await runInCluster(runner, deps, kube, expectations, reportDir, runId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(-10));
       k6Failed = out.k6Failed;
       if (!runner.dryRun) rows = verdict(claimsFor(expectations), out.summaries);
