@@ -1,42 +1,65 @@
-// npm run bench: the compiled shop against a raw node:http baseline, side by side. Prints figures; never fails on time.
+// npm run bench: the compiled shop beside bare Hono and raw node:http, in interleaved rounds. Prints figures; never fails on time.
 import './lib/node-version.ts';
-import { availableParallelism } from 'node:os';
 import { parseCommand, runMain, UsageError } from './lib/cli.ts';
-import { benchRows, benchSummary } from './lib/bench/report.ts';
-import { formatTable } from './lib/bench/stats.ts';
-import { parseBenchNumbers, runBench } from './lib/bench/suite.ts';
+import { describeMachine, loadAverages, machineLine } from './lib/bench/machine.ts';
+import { benchRows, benchStability, benchSummary, TABLE_HEADER } from './lib/bench/report.ts';
+import { formatTable, stabilityLine } from './lib/bench/stats.ts';
+import { parseBenchNumbers, runBench, SIDES } from './lib/bench/suite.ts';
 
 const spec = {
   name: 'npm run bench',
-  summary: 'measure the shop against a raw node:http baseline with the same routes and upstream client',
-  usage: 'npm run bench -- [--duration <s>] [--rate <n>] [--concurrency <n>] [--json]',
+  summary: 'measure the shop beside bare Hono and a raw node:http baseline with the same routes and upstream client',
+  usage: 'npm run bench -- [--duration <s>] [--warmup <s>] [--alternations <n>] [--repeat <n>] [--rate <n>] [--concurrency <n>] [--cold-starts <n>] [--callgrind <n>] [--json]',
   options: {
-    duration: { type: 'string', description: 'Seconds of each measured phase (four phases, plus warm-ups).', default: '5' },
+    duration: { type: 'string', description: 'Seconds measured in each round.', default: '2' },
+    warmup: { type: 'string', description: 'Seconds of unmeasured load before each round, the same on every side.', default: '0.5' },
+    alternations: { type: 'string', description: 'Rounds per side for each figure, interleaved (shop, Hono, node:http in a rotating order).', default: '5' },
+    repeat: { type: 'string', description: 'Whole runs; with 2 or more a stability line says whether consecutive runs agree within 10% on every ratio.', default: '1' },
     rate: { type: 'string', description: 'Arrival rate of the orders fan-out (GET /orders/5001), per second.', default: '1000' },
-    concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput phase.', default: '32' },
-    json: { type: 'boolean', description: 'End with one JSON line of the figures (products_rps_ratio, orders_p99_ms, orders_rate, cold_start_ms, idle_rss_mb, …).' },
+    concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput rounds.', default: '32' },
+    'cold-starts': { type: 'string', description: 'Cold starts per side (the figure is their median).', default: '7' },
+    callgrind: { type: 'string', description: 'Products requests counted under valgrind --tool=callgrind per side; 0 skips the count.', default: '300' },
+    json: { type: 'boolean', description: 'End with one JSON line: each median with _min/_max (products_rps_ratio, products_cpu_ratio, orders_p99_ms, orders_p99_ratio, cold_start_ms, idle_rss_mb, …), the stability verdict, the commit and the machine.' },
   },
-  details: `Everything runs on 127.0.0.1: users, products and orders compiled with esbuild (as in the image) and three
-copies of the baseline (scripts/lib/bench/baseline-server.ts). The load generator runs in this process, so the
-figures depend on the machine and on whatever else is running; compare the ratios, not the absolute numbers.
-Targets: products ≥ 0.6× baseline req/s, orders p99 ≤ 10 ms at 1000/s, cold start ≤ 250 ms,
-idle RSS ≤ 70 MB per service.`,
+  details: `Everything runs on 127.0.0.1: users, products and orders compiled with esbuild (as in the image), and the
+same three roles twice more as references: bare Hono with the same routes and no middleware
+(scripts/lib/bench/hono-server.ts) and raw node:http (scripts/lib/bench/baseline-server.ts), both using the
+shop's upstream client. Each figure is measured in alternations, one round per side each, and each ratio is
+the median of the per-alternation ratios, shown with its min–max. CPU per request is the server process's own
+CPU time (/proc/<pid>/stat) over the requests it served. The instruction count (valgrind's callgrind) does not
+move with the machine's load. The load generator runs in this process and the machine's other work shares
+the cores: compare the ratios, and read the load averages printed with them.
+Targets: products ≥ 0.7× node:http req/s, CPU per request ≤ 1.4×, orders p99 at 1000/s ≤ 1.5× node:http's
+and ≤ 10 ms, cold start ≤ 200 ms, idle RSS ≤ 60 MB per service.`,
 } as const;
 
 await runMain(async () => {
   const parsed = parseCommand(spec);
   if (!parsed) return 0;
-  const { options } = parsed;
   let numbers;
   try {
-    numbers = parseBenchNumbers(options);
+    numbers = parseBenchNumbers(parsed.options);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const log = (line: string) => process.stderr.write(`… ${line}\n`);
-  const result = await runBench({ ...numbers, coldStarts: 3, log });
-  process.stdout.write(`\nshopmesh bench (${availableParallelism()} CPUs, Node ${process.version})\n\n${formatTable(benchRows(result))}\n\n`);
-  process.stdout.write(`idle RSS by service (MB): ${Object.entries(result.shop.idleRssMb).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}\n`);
-  if (options.json) process.stdout.write(`${JSON.stringify(benchSummary(result))}\n`);
+  const machine = describeMachine();
+  log(`${machineLine(machine)}; load average ${loadAverages().map((l) => l.toFixed(2)).join(' ')}`);
+  const result = await runBench({ ...numbers, log });
+  const out = (text: string) => process.stdout.write(text);
+  out(`\nshopmesh bench: ${machineLine(machine)}\n`);
+  out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure; ratios are medians (min–max) of per-alternation ratios\n`);
+  result.runs.forEach((run, i) => {
+    const title = result.runs.length > 1 ? `run ${i + 1} of ${result.runs.length}, ` : '';
+    out(`\n${title}1-minute load ${run.load.start.toFixed(2)} at start, ${run.load.end.toFixed(2)} at end\n\n`);
+    out(`${formatTable(TABLE_HEADER, benchRows(run, numbers, result.instructions))}\n`);
+    for (const side of SIDES) {
+      const idle = Object.entries(run.idleRssMb[side]).map(([k, v]) => `${k} ${Math.max(...v).toFixed(1)}`).join(', ');
+      out(`idle RSS by service, ${side} (MB): ${idle}\n`);
+    }
+  });
+  if (result.instructionsSkipped) out(`instructions per request: ${result.instructionsSkipped}\n`);
+  out(`\n${stabilityLine(benchStability(result))}\n`);
+  if (parsed.options.json) out(`${JSON.stringify(benchSummary(result, machine))}\n`);
   return 0;
 });

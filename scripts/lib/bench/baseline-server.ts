@@ -5,18 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nodeHeaderReader, pickForwardHeaders, requestIdFrom } from '../../../services/shared/src/propagation.ts';
 import { createUpstreamClient } from '../../../services/shared/src/upstream.ts';
-
-const USERS: Record<string, object> = {
-  '1': { id: 1, name: 'Alice', email: 'alice@example.com' },
-  '2': { id: 2, name: 'Bob', email: 'bob@example.com' },
-};
-const PRODUCTS: Record<string, object> = {
-  // The same shape and size as the shop's answer for 101, so both sides serialise the same bytes.
-  '101': { id: 101, name: 'Laptop', description: '14-inch, 16 GB, quiet fan', category: 'computers', priceCents: 129900, currency: 'EUR', stock: 25 },
-};
-const ORDERS: Record<string, { userId: number; productId: number; quantity: number }> = {
-  '5001': { userId: 1, productId: 101, quantity: 1 },
-};
+import { NOT_FOUND as notFound, ORDERS, PRODUCTS, UPSTREAM_FAILED, USERS } from './reference-data.ts';
 
 const timeoutMs = Number(process.env.UPSTREAM_TIMEOUT_MS ?? 2000);
 const users = createUpstreamClient({ name: 'users', baseUrl: process.env.USERS_URL ?? 'http://127.0.0.1:5001', timeoutMs });
@@ -27,8 +16,6 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
-
-const notFound = { error: { code: 'not_found', message: 'not found' } };
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const [, resource, id, extra] = (req.url ?? '/').split('?')[0]!.split('/');
@@ -47,7 +34,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       ]);
       return send(res, 200, { order_id: id, quantity: order.quantity, user: user.body, product: product.body });
     } catch {
-      return send(res, 502, { error: { code: 'upstream_error', message: 'upstream failed' } });
+      return send(res, 502, UPSTREAM_FAILED);
     }
   }
   return send(res, 404, notFound);

@@ -36,7 +36,7 @@ function emptyResult(): LoadResult {
   return { sent: 0, ok: 0, badStatus: 0, failed: 0, dropped: 0, latenciesMs: [], elapsedMs: 0, statuses: {} };
 }
 
-async function one(pool: Pool, options: LoadOptions, result: LoadResult, startedAt: number): Promise<void> {
+async function one(pool: Pool, options: Omit<LoadOptions, 'durationMs'>, result: LoadResult, startedAt: number): Promise<void> {
   result.sent++;
   try {
     const res = await pool.request({ method: 'GET', path: options.path, headers: options.headers, signal: AbortSignal.timeout(options.timeoutMs ?? 5_000) });
@@ -99,6 +99,30 @@ export async function runOpenLoop(options: LoadOptions & { rate: number; maxInFl
       await sleep(Math.max(0, Math.min(interval, begin + scheduled * interval - performance.now())));
     }
     await Promise.all(inFlight);
+  } finally {
+    result.elapsedMs = performance.now() - begin;
+    await pool.close();
+  }
+  return result;
+}
+
+/** Exactly `requests` requests over `concurrency` keep-alive connections (instruction counts need a known count, not a duration). */
+export async function runCount(options: Omit<LoadOptions, 'durationMs'> & { requests: number; concurrency: number }): Promise<LoadResult> {
+  if (!Number.isInteger(options.requests) || options.requests < 1) throw new Error(`requests must be a positive whole number; got ${options.requests}`);
+  const pool = new Pool(options.origin, { connections: options.concurrency, pipelining: 1 });
+  const result = emptyResult();
+  const begin = performance.now();
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        // Bounded: each worker takes the next of `requests` numbers until none are left.
+        while (next < options.requests) {
+          next++;
+          await one(pool, options, result, performance.now());
+        }
+      }),
+    );
   } finally {
     result.elapsedMs = performance.now() - begin;
     await pool.close();

@@ -1,59 +1,113 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { benchRows, benchSummary } from './report.ts';
-import { parseBenchNumbers, type BenchResult, type Side } from './suite.ts';
+import { benchRows, benchStability, benchSummary, ratioCell, runFigures, STABILITY_KEYS, TABLE_HEADER } from './report.ts';
+import { parseBenchNumbers, type BenchNumbers, type BenchResult, type OrdersRound, type ProductsRound, type RunResult } from './suite.ts';
 
-function side(overrides: Partial<Side>): Side {
+const OPTIONS: BenchNumbers = { durationMs: 2000, warmupMs: 500, rate: 1000, concurrency: 32, alternations: 3, coldStarts: 3, repeat: 1, callgrindRequests: 300 };
+
+const products = (rps: number[], cpu: number[]): ProductsRound[] => rps.map((r, i) => ({ rps: r, cpuUsPerReq: cpu[i]!, errors: 0 }));
+const orders = (p99: number[]): OrdersRound[] => p99.map((p) => ({ p50Ms: p / 4, p99Ms: p, rate: 1000, errors: 1 }));
+
+/** Three alternations; the machine slowed in the second one for every side alike. */
+function run(scale = 1): RunResult {
   return {
-    productsRps: 0,
-    productsCpuUsPerReq: 0,
-    productsErrors: 0,
-    ordersP50Ms: 0,
-    ordersP99Ms: 0,
-    ordersRate: 0,
-    ordersOk: 0,
-    ordersErrors: 0,
-    ordersDropped: 0,
-    coldStartMs: 0,
-    idleRssMb: {},
-    peakRssMb: {},
-    ...overrides,
+    products: {
+      shop: products([6000 * scale, 3000, 7000], [150, 300, 140]),
+      hono: products([8000 * scale, 4000, 8000], [100, 200, 100]),
+      raw: products([10000 * scale, 5000, 10000], [60, 120, 70]),
+    },
+    orders: { shop: orders([8, 20, 6]), hono: orders([6, 10, 3]), raw: orders([4, 10, 3]) },
+    coldStartMs: { shop: [180, 200, 190], hono: [120, 100, 110], raw: [60, 50, 50] },
+    idleRssMb: {
+      shop: { users: [60, 61, 62], products: [55, 55, 55] },
+      hono: { users: [50, 50, 50], products: [48, 48, 48] },
+      raw: { users: [45, 45, 46], products: [44, 44, 44] },
+    },
+    peakRssMb: { shop: { users: 80, products: 90 }, hono: { users: 70, products: 60 }, raw: { users: 50, products: 50 } },
+    load: { start: 0.5, end: 0.7 },
   };
 }
 
-const RESULT: BenchResult = {
-  shop: side({ productsRps: 6000, productsCpuUsPerReq: 150, ordersP50Ms: 2, ordersP99Ms: 8, ordersRate: 998, ordersErrors: 1, ordersDropped: 2, coldStartMs: 180, idleRssMb: { users: 60, products: 55 }, peakRssMb: { users: 80, products: 90 } }),
-  baseline: side({ productsRps: 10000, productsCpuUsPerReq: 60, ordersP50Ms: 1, ordersP99Ms: 4, ordersRate: 1000, coldStartMs: 60, idleRssMb: { users: 45 }, peakRssMb: { users: 50 } }),
-  options: { durationMs: 5000, rate: 1000, concurrency: 32, coldStarts: 3 },
-};
+test('ratios are medians of per-alternation ratios, with their min and max', () => {
+  const f = runFigures(run());
+  // shop/raw per alternation: 0.6, 0.6, 0.7
+  assert.deepEqual(f.vsRaw.shop.productsRps, { median: 0.6, min: 0.6, max: 0.7, n: 3 });
+  // CPU: 2.5, 2.5, 2 → median 2.5
+  assert.deepEqual(f.vsRaw.shop.productsCpu, { median: 2.5, min: 2, max: 2.5, n: 3 });
+  // p99: 2, 2, 2
+  assert.equal(f.vsRaw.shop.ordersP99.median, 2);
+  assert.equal(f.vsRaw.hono.ordersP99.max, 1.5);
+  // cold start pairs: 3, 4, 3.8
+  assert.deepEqual(f.vsRaw.shop.coldStart, { median: 3.8, min: 3, max: 4, n: 3 });
+  assert.deepEqual(f.shopVsHono.productsRps, { median: 0.75, min: 0.75, max: 0.875, n: 3 });
+  // The largest service's idle RSS per sample: shop 60, 61, 62 against raw 45, 45, 46.
+  assert.equal(f.sides.shop.idleRssMb.median, 61);
+  assert.equal(f.sides.shop.idleRssByService.products, 55);
+  assert.equal(f.sides.shop.peakRssMb, 90);
+  assert.equal(f.sides.shop.ordersErrors, 3);
+});
 
-test('the JSON summary holds the required keys with shop/baseline ratios', () => {
-  const s = benchSummary(RESULT);
+test('the JSON line carries every median with _min/_max, the instruction counts and the machine', () => {
+  const result: BenchResult = { runs: [run()], instructions: { shop: 2_000_000, hono: 1_500_000, raw: 1_000_000 }, instructionsSkipped: undefined, options: OPTIONS };
+  const s = benchSummary(result, { commit: 'abc1234', dirty: [], cpu: 'Test CPU', cpus: 2, node: 'v24.0.0', memoryGb: 8 });
+  for (const key of ['products_rps_ratio', 'products_cpu_ratio', 'orders_p99_ms', 'orders_p99_ratio', 'cold_start_ms', 'idle_rss_mb']) {
+    for (const suffix of ['', '_min', '_max']) assert.equal(typeof s[`${key}${suffix}`], 'number', `${key}${suffix}`);
+  }
   assert.equal(s.products_rps_ratio, 0.6);
-  assert.equal(s.products_cpu_ratio, 2.5);
+  assert.equal(s.products_rps_ratio_max, 0.7);
   assert.equal(s.orders_p99_ms, 8);
-  assert.equal(s.orders_p99_ratio, 2);
-  assert.equal(s.orders_rate, 998);
-  assert.equal(s.orders_errors, 3);
-  assert.equal(s.cold_start_ms, 180);
-  assert.equal(s.idle_rss_mb, 60, 'the largest service counts');
-  assert.equal(s.peak_rss_mb, 90);
+  assert.equal(s.orders_p99_ms_min, 6);
+  assert.equal(s.orders_p99_ms_max, 20);
+  assert.equal(s.cold_start_ms, 190);
+  assert.equal(s.products_instructions_ratio, 2);
+  assert.equal(s.hono_products_instructions_ratio, 1.5);
+  assert.equal(s.commit, 'abc1234');
+  assert.equal(s.stable, null, 'one run: nothing compared');
+  assert.equal(s.load_1m_start, 0.5);
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(s)));
 });
 
+test('the stability verdict compares each ratio of consecutive runs', () => {
+  const steady: BenchResult = { runs: [run(), run()], instructions: undefined, instructionsSkipped: 'skipped', options: { ...OPTIONS, repeat: 2 } };
+  assert.equal(benchStability(steady).stable, true);
+  assert.equal(benchSummary(steady).stable, true);
+  assert.deepEqual(Object.keys(benchSummary(steady).stability as object), [...STABILITY_KEYS]);
+
+  const second = run();
+  second.orders.shop = orders([16, 40, 12]);
+  const moved: BenchResult = { ...steady, runs: [run(), second] };
+  const verdict = benchStability(moved);
+  assert.equal(verdict.stable, false);
+  assert.deepEqual(verdict.checks.filter((c) => !c.agrees).map((c) => c.key), ['orders_p99_ratio']);
+});
+
 test('a missing figure is null in JSON and a dash in the table, never NaN', () => {
-  const broken: BenchResult = { ...RESULT, baseline: side({ productsRps: 0, idleRssMb: { x: 1 }, peakRssMb: { x: 1 } }) };
-  assert.equal(benchSummary(broken).products_rps_ratio, null);
-  const rows = benchRows(broken);
-  assert.equal(rows[0]!.ratio, '—');
-  assert.ok(rows.every((r) => !r.shop.includes('NaN') && !r.ratio.includes('NaN')));
-  assert.equal(benchRows(RESULT)[0]!.ratio, '0.60×');
+  const broken = run();
+  broken.products.raw = products([0, 0, 0], [Number.NaN, Number.NaN, Number.NaN]);
+  const result: BenchResult = { runs: [broken], instructions: undefined, instructionsSkipped: 'skipped', options: OPTIONS };
+  assert.equal(benchSummary(result).products_rps_ratio, null);
+  assert.equal(benchSummary(result).products_instructions_per_req, null);
+  const rows = benchRows(broken, OPTIONS);
+  assert.equal(rows[0]![4], '—');
+  assert.ok(rows.every((r) => r.length === TABLE_HEADER.length && r.every((cell) => !cell.includes('NaN'))));
+  assert.equal(benchRows(run(), OPTIONS)[0]![4], '0.60× (0.60–0.70)');
+  assert.equal(ratioCell({ median: 1.234, min: 1.234, max: 1.234, n: 1 }), '1.23×');
+});
+
+test('the instruction row appears only when counted', () => {
+  const without = benchRows(run(), OPTIONS);
+  const withCounts = benchRows(run(), OPTIONS, { shop: 2_400_000, hono: 1_800_000, raw: 1_200_000 });
+  assert.equal(withCounts.length, without.length + 1);
+  assert.deepEqual(withCounts[2], ['GET /products/101 instructions/request', '2400k', '1800k', '1200k', '2.00×', '1.50×']);
 });
 
 test('bench options: defaults, and out-of-range values are refused with their name', () => {
-  assert.deepEqual(parseBenchNumbers({}), { durationMs: 5000, rate: 1000, concurrency: 32 });
-  assert.deepEqual(parseBenchNumbers({ duration: '0.5', rate: '200', concurrency: '8' }), { durationMs: 500, rate: 200, concurrency: 8 });
+  assert.deepEqual(parseBenchNumbers({}), { durationMs: 2000, warmupMs: 500, rate: 1000, concurrency: 32, alternations: 5, coldStarts: 7, repeat: 1, callgrindRequests: 300 });
+  const custom = parseBenchNumbers({ duration: '0.5', warmup: '0', rate: '200', concurrency: '8', alternations: '7', 'cold-starts': '9', repeat: '2', callgrind: '0' });
+  assert.deepEqual(custom, { durationMs: 500, warmupMs: 0, rate: 200, concurrency: 8, alternations: 7, coldStarts: 9, repeat: 2, callgrindRequests: 0 });
   assert.throws(() => parseBenchNumbers({ duration: '600' }), /--duration must be a number from 0\.2 to 60; got "600"/);
   assert.throws(() => parseBenchNumbers({ rate: 'fast' }), /--rate/);
   assert.throws(() => parseBenchNumbers({ concurrency: '0' }), /--concurrency/);
+  assert.throws(() => parseBenchNumbers({ alternations: '2.5' }), /--alternations must be a whole number/);
+  assert.throws(() => parseBenchNumbers({ repeat: '' }), /--repeat/);
 });

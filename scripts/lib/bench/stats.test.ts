@@ -2,9 +2,25 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { runClosedLoop, runOpenLoop } from './loadgen.ts';
+import { runClosedLoop, runCount, runOpenLoop } from './loadgen.ts';
 import { parseStatTicks, parseStatusMb } from './proc.ts';
-import { cpuMicrosPerRequest, fmt, formatTable, median, percentile, ratio, round } from './stats.ts';
+import { newestDump, parseCallgrindTotals, perRequestFromWindows } from './callgrind.ts';
+import { parsePorcelain } from './machine.ts';
+import {
+  cpuMicrosPerRequest,
+  disagreement,
+  fmt,
+  formatTable,
+  interleavePlan,
+  median,
+  pairedRatios,
+  percentile,
+  ratio,
+  round,
+  spread,
+  stabilityLine,
+  stabilityVerdict,
+} from './stats.ts';
 
 test('percentiles use the nearest rank and do not depend on input order', () => {
   const values = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
@@ -34,12 +50,90 @@ test('median, ratios, rounding and CPU per request', () => {
   assert.equal(fmt(1.234, 2, ' ms'), '1.23 ms');
 });
 
-test('the table pads columns to the widest cell', () => {
-  const text = formatTable([{ figure: 'products req/s', shop: '1000', baseline: '2000', ratio: '0.50×' }]);
+test('the table pads columns to the widest cell and refuses ragged rows', () => {
+  const text = formatTable(['figure', 'shop', 'base'], [['products req/s', '1000', '2000']]);
   const [header, rule, row] = text.split('\n');
   assert.equal(header!.length, row!.length);
   assert.equal(rule!.length, row!.length);
-  assert.match(row!, /^products req\/s {2,}1000 {2,}2000 {2,}0\.50×$/);
+  assert.match(row!, /^products req\/s {2}1000 {2}2000$/);
+  assert.throws(() => formatTable(['a', 'b'], [['x']]), /1 cells, the header 2/);
+});
+
+test('spread: median, min and max of the finite values', () => {
+  assert.deepEqual(spread([3, 1, 2, 10, 4]), { median: 3, min: 1, max: 10, n: 5 });
+  assert.deepEqual(spread([2, Number.NaN, 4]), { median: 3, min: 2, max: 4, n: 2 });
+  const none = spread([]);
+  assert.ok(Number.isNaN(none.median) && Number.isNaN(none.min) && Number.isNaN(none.max));
+  assert.equal(none.n, 0);
+});
+
+test('ratios pair rounds of the same alternation, never across alternations', () => {
+  // The machine slowed down in alternation 2: both sides halve, and the paired ratio does not move.
+  assert.deepEqual(pairedRatios([600, 300, 600], [1000, 500, 1000]), [0.6, 0.6, 0.6]);
+  assert.deepEqual(spread(pairedRatios([600, 300, 700], [1000, 500, 1000])), { median: 0.6, min: 0.6, max: 0.7, n: 3 });
+  assert.ok(Number.isNaN(pairedRatios([1], [0])[0]!));
+  assert.throws(() => pairedRatios([1, 2], [1]), /same number of rounds/);
+});
+
+test('the interleaving plan rotates the order, so every side runs in every position', () => {
+  const plan = interleavePlan(['shop', 'hono', 'raw'], 6);
+  assert.equal(plan.length, 6);
+  assert.deepEqual(plan[0], ['shop', 'hono', 'raw']);
+  assert.deepEqual(plan[1], ['hono', 'raw', 'shop']);
+  assert.deepEqual(plan[2], ['raw', 'shop', 'hono']);
+  assert.deepEqual(plan[3], plan[0]);
+  for (const order of plan) assert.deepEqual([...order].sort(), ['hono', 'raw', 'shop'], 'each side once per alternation');
+  for (let position = 0; position < 3; position++) {
+    const firsts = plan.map((o) => o[position]);
+    for (const side of ['shop', 'hono', 'raw']) assert.equal(firsts.filter((s) => s === side).length, 2, `${side} at position ${position} twice in six`);
+  }
+  assert.deepEqual(interleavePlan(['a', 'b'], 5).map((o) => o.join('')), ['ab', 'ba', 'ab', 'ba', 'ab']);
+  assert.throws(() => interleavePlan(['a'], 0), /positive whole number/);
+  assert.throws(() => interleavePlan([], 3), /at least one side/);
+});
+
+test('stability: consecutive runs must agree within the tolerance on every key', () => {
+  assert.equal(round(disagreement(1.0, 1.1), 6), 0.1);
+  assert.equal(round(disagreement(1.1, 1.0), 6), 0.1, 'symmetric');
+  assert.ok(Number.isNaN(disagreement(Number.NaN, 1)));
+
+  const keys = ['a', 'b'];
+  const agree = stabilityVerdict([{ a: 0.70, b: 1.3 }, { a: 0.74, b: 1.25 }], keys);
+  assert.equal(agree.compared, true);
+  assert.equal(agree.stable, true);
+  assert.match(stabilityLine(agree), /^stability: STABLE, 2 consecutive runs agree within 10% on every ratio$/);
+
+  const off = stabilityVerdict([{ a: 0.70, b: 1.3 }, { a: 0.71, b: 2.6 }], keys);
+  assert.equal(off.stable, false);
+  assert.deepEqual(off.checks.map((c) => c.agrees), [true, false]);
+  assert.equal(off.checks[1]!.worst, 1);
+  assert.equal(stabilityLine(off), 'stability: NOT STABLE, 2 consecutive runs differ by more than 10% on b 1.30 vs 2.60 (100% apart)');
+
+  // Only consecutive runs are compared; the worst pair decides.
+  const drift = stabilityVerdict([{ a: 1 }, { a: 1.08 }, { a: 1.17 }], ['a']);
+  assert.equal(drift.stable, true, '1 → 1.08 → 1.17 moves under 10% per step');
+  assert.equal(stabilityVerdict([{ a: 1 }, { a: 1.08 }, { a: 1.2 }], ['a']).stable, false);
+
+  const missing = stabilityVerdict([{ a: 1 }, {}], ['a']);
+  assert.equal(missing.stable, false, 'an unmeasured figure is not stable');
+  assert.match(stabilityLine(missing), /a 1\.00 vs —/);
+
+  const single = stabilityVerdict([{ a: 1 }], ['a']);
+  assert.equal(single.compared, false);
+  assert.match(stabilityLine(single), /one run only; pass --repeat 2/);
+});
+
+test('callgrind dumps and git status parsing', () => {
+  assert.equal(parseCallgrindTotals('version: 1\nevents: Ir\nsummary: 5200\nfn=x\n1 5\ntotals: 5230\n'), 5230);
+  assert.equal(parseCallgrindTotals('events: Ir\nsummary: 77\n'), 77);
+  assert.throws(() => parseCallgrindTotals('events: Ir\n'), /no totals/);
+  assert.equal(newestDump(['callgrind.12.out', 'callgrind.12.out.2', 'callgrind.12.out.10', 'callgrind.123.out.99', 'other'], 'callgrind.12.out'), 'callgrind.12.out.10');
+  assert.equal(newestDump(['callgrind.12.out'], 'callgrind.12.out'), undefined);
+  assert.deepEqual(parsePorcelain(' M services/shared/src/logging.ts\nM  scripts/bench.ts\n'), ['services/shared/src/logging.ts', 'scripts/bench.ts']);
+  assert.deepEqual(parsePorcelain(''), []);
+  // 100 requests cost 3.5 M with a fixed 0.5 M per window; 200 cost 6.5 M: 30 000 per request.
+  assert.equal(perRequestFromWindows(3_500_000, 100, 6_500_000, 200), 30_000);
+  assert.throws(() => perRequestFromWindows(1, 5, 2, 5), /different request counts/);
 });
 
 test('/proc stat and status parsing', () => {
@@ -74,4 +168,10 @@ test('the generator sends what it reports, against a local server, in both loops
   assert.equal(closed.badStatus, closed.sent);
   assert.equal(closed.statuses['404'], closed.sent);
   assert.equal(served - before, closed.sent);
+
+  const beforeCount = served;
+  const counted = await runCount({ origin, path: '/x', requests: 25, concurrency: 4, timeoutMs: 10_000 });
+  assert.equal(counted.sent, 25, 'a counted run sends exactly the count');
+  assert.equal(counted.ok, 25);
+  assert.equal(served - beforeCount, 25);
 });

@@ -1,7 +1,10 @@
 // The benchmark run: the compiled shop (users, products, orders bundled with esbuild, as in the
-// image) and the raw node:http baseline, measured side by side in one run on 127.0.0.1.
+// image) beside two references with the same routes and upstream client, bare Hono and raw
+// node:http, all on 127.0.0.1. Every figure is measured in alternations: each alternation runs one
+// round per side (same warm-up, same duration), in a rotating order, so ratios compare rounds taken
+// side by side and a busy moment of the machine hits all sides of one alternation alike.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,56 +14,108 @@ import { build } from 'esbuild';
 import { baseEnvironment, startProcess, UNSTARTED_UPSTREAM_URL, type ServiceProcess } from '../../../test/support/harness.ts';
 import { bundleService } from '../images/bundle.ts';
 import { repoRoot } from '../versions.ts';
-import { runClosedLoop, runOpenLoop, type LoadResult } from './loadgen.ts';
+import { callgrindAvailable, instructionsPerRequest } from './callgrind.ts';
+import { runClosedLoop, runOpenLoop } from './loadgen.ts';
+import { loadAverages } from './machine.ts';
 import { cpuMicros, memoryMb } from './proc.ts';
-import { cpuMicrosPerRequest, median, percentile } from './stats.ts';
+import { cpuMicrosPerRequest, interleavePlan, percentile } from './stats.ts';
 
-export interface BenchOptions {
-  /** Length of each measured phase. */
+export type SideName = 'shop' | 'hono' | 'raw';
+export const SIDES: readonly SideName[] = ['shop', 'hono', 'raw'];
+export const SIDE_TITLES: Readonly<Record<SideName, string>> = { shop: 'shop', hono: 'bare Hono', raw: 'node:http' };
+
+export interface BenchNumbers {
+  /** Measured part of each round. */
   durationMs: number;
+  /** Unmeasured load before each round, the same for every side. */
+  warmupMs: number;
   /** Arrival rate of the orders fan-out, per second. */
   rate: number;
-  /** Concurrent connections for the products throughput phase. */
+  /** Concurrent connections for the products throughput rounds. */
   concurrency: number;
+  /** Rounds per side and figure. */
+  alternations: number;
+  /** Cold starts per side. */
   coldStarts: number;
+  /** Whole runs (stacks restarted), compared by the stability verdict. */
+  repeat: number;
+  /** Products requests counted under callgrind per side; 0 skips the count. */
+  callgrindRequests: number;
+}
+
+export interface BenchOptions extends BenchNumbers {
   log: (line: string) => void;
 }
 
-export interface Side {
-  productsRps: number;
-  productsCpuUsPerReq: number;
-  productsErrors: number;
-  ordersP50Ms: number;
-  ordersP99Ms: number;
-  ordersRate: number;
-  ordersOk: number;
-  ordersErrors: number;
-  ordersDropped: number;
-  coldStartMs: number;
-  idleRssMb: Record<string, number>;
-  peakRssMb: Record<string, number>;
+export interface ProductsRound {
+  rps: number;
+  cpuUsPerReq: number;
+  errors: number;
+}
+
+export interface OrdersRound {
+  p50Ms: number;
+  p99Ms: number;
+  /** Answered 2xx per second. */
+  rate: number;
+  /** Errors, failures and arrivals dropped because too many were waiting. */
+  errors: number;
+}
+
+export interface RunResult {
+  products: Record<SideName, ProductsRound[]>;
+  orders: Record<SideName, OrdersRound[]>;
+  coldStartMs: Record<SideName, number[]>;
+  /** RSS samples of each service while idle, MB. */
+  idleRssMb: Record<SideName, Record<string, number[]>>;
+  peakRssMb: Record<SideName, Record<string, number>>;
+  /** 1-minute load average when the run began and ended. */
+  load: { start: number; end: number };
 }
 
 export interface BenchResult {
-  shop: Side;
-  baseline: Side;
-  options: Omit<BenchOptions, 'log'>;
+  runs: RunResult[];
+  /** Instructions per products request under callgrind, when counted. */
+  instructions: Record<SideName, number> | undefined;
+  /** Why the instruction count is missing, when it is. */
+  instructionsSkipped: string | undefined;
+  options: BenchNumbers;
 }
 
-const PRODUCT_PATH = '/products/101';
-const ORDER_PATH = '/orders/5001';
+export const PRODUCT_PATH = '/products/101';
+export const ORDER_PATH = '/orders/5001';
+const IDLE_SAMPLES = 5;
 
-export function parseBenchNumbers(values: { duration?: string; rate?: string; concurrency?: string }): { durationMs: number; rate: number; concurrency: number } {
+export function parseBenchNumbers(values: {
+  duration?: string;
+  warmup?: string;
+  rate?: string;
+  concurrency?: string;
+  alternations?: string;
+  'cold-starts'?: string;
+  repeat?: string;
+  callgrind?: string;
+}): BenchNumbers {
   const num = (name: string, value: string | undefined, fallback: number, min: number, max: number) => {
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}; got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}; got "${value}"`);
+    return n;
+  };
+  const whole = (name: string, value: string | undefined, fallback: number, min: number, max: number) => {
+    const n = num(name, value, fallback, min, max);
+    if (!Number.isInteger(n)) throw new Error(`--${name} must be a whole number; got "${value}"`);
     return n;
   };
   return {
-    durationMs: Math.round(num('duration', values.duration, 5, 0.2, 60) * 1000),
+    durationMs: Math.round(num('duration', values.duration, 2, 0.2, 60) * 1000),
+    warmupMs: Math.round(num('warmup', values.warmup, 0.5, 0, 30) * 1000),
     rate: num('rate', values.rate, 1000, 1, 20_000),
-    concurrency: Math.round(num('concurrency', values.concurrency, 32, 1, 1024)),
+    concurrency: whole('concurrency', values.concurrency, 32, 1, 1024),
+    alternations: whole('alternations', values.alternations, 5, 1, 50),
+    coldStarts: whole('cold-starts', values['cold-starts'], 7, 1, 50),
+    repeat: whole('repeat', values.repeat, 1, 1, 10),
+    callgrindRequests: whole('callgrind', values.callgrind, 300, 0, 100_000),
   };
 }
 
@@ -84,10 +139,10 @@ function probe(url: string): Promise<number> {
   });
 }
 
-async function bundleBaseline(outDir: string): Promise<string> {
+async function bundleReference(entry: string, outDir: string): Promise<string> {
   const outFile = path.join(outDir, 'main.mjs');
   await build({
-    entryPoints: [path.join(repoRoot, 'scripts', 'lib', 'bench', 'baseline-server.ts')],
+    entryPoints: [path.join(repoRoot, 'scripts', 'lib', 'bench', entry)],
     outfile: outFile,
     bundle: true,
     platform: 'node',
@@ -100,36 +155,27 @@ async function bundleBaseline(outDir: string): Promise<string> {
   return outFile;
 }
 
-/** Spawn to first 200 of `probePath`, on a fresh port each time; the median of `runs`. */
-async function coldStart(bundle: string, env: Record<string, string>, probePath: string, runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const port = await freePort();
-    const began = performance.now();
-    const child = spawn(process.execPath, [bundle], { env: { ...env, PORT: String(port), ADMIN_PORT: '0' }, stdio: 'ignore', detached: true });
-    try {
-      const deadline = began + 15_000;
-      let answered = false;
-      // Polls on fresh connections until the first 200, bounded by the deadline.
-      while (performance.now() < deadline) {
-        if ((await probe(`http://127.0.0.1:${port}${probePath}`)) === 200) {
-          answered = true;
-          break;
-        }
-        await sleep(2);
-      }
-      if (!answered) throw new Error(`the compiled ${path.basename(path.dirname(bundle))} did not answer 200 on ${probePath} within 15 s`);
-      times.push(performance.now() - began);
-    } finally {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+/** Spawn to first 200 of `probePath` on a fresh port, in ms. */
+async function coldStartOnce(bundle: string, env: Record<string, string>, probePath: string): Promise<number> {
+  const port = await freePort();
+  const began = performance.now();
+  const child = spawn(process.execPath, [bundle], { env: { ...env, PORT: String(port), ADMIN_PORT: '0' }, stdio: 'ignore', detached: true });
+  try {
+    const deadline = began + 15_000;
+    // Polls on fresh connections until the first 200, bounded by the deadline.
+    while (performance.now() < deadline) {
+      if ((await probe(`http://127.0.0.1:${port}${probePath}`)) === 200) return performance.now() - began;
+      await sleep(2);
     }
+    throw new Error(`${bundle} did not answer 200 on ${probePath} within 15 s`);
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
   }
-  return median(times);
 }
 
 interface Stack {
@@ -138,7 +184,13 @@ interface Stack {
   all: ServiceProcess[];
 }
 
-async function startStack(label: string, bundles: { users: string; products: string; orders: string }, env: Record<string, string>): Promise<Stack> {
+interface Bundles {
+  users: string;
+  products: string;
+  orders: string;
+}
+
+async function startStack(label: string, bundles: Bundles, env: Record<string, string>): Promise<Stack> {
   const all: ServiceProcess[] = [];
   const start = async (name: string, file: string, extra: Record<string, string>) => {
     const p = await startProcess(`${label} ${name}`, { command: process.execPath, args: [file], env: { ...env, ...extra }, captureLogs: false });
@@ -160,92 +212,141 @@ async function startStack(label: string, bundles: { users: string; products: str
   }
 }
 
-function memoryBy(stack: Stack, pick: 'rss' | 'peak'): Record<string, number> {
-  return Object.fromEntries(stack.all.map((p) => [p.name.split(' ')[1]!, memoryMb(p.child.pid!)[pick]]));
+const serviceOf = (p: ServiceProcess) => p.name.split(' ')[1]!;
+
+async function idleMemory(stack: Stack): Promise<Record<string, number[]>> {
+  const samples: Record<string, number[]> = Object.fromEntries(stack.all.map((p) => [serviceOf(p), []]));
+  for (let i = 0; i < IDLE_SAMPLES; i++) {
+    if (i > 0) await sleep(200);
+    for (const p of stack.all) samples[serviceOf(p)]!.push(memoryMb(p.child.pid!).rss);
+  }
+  return samples;
 }
 
-async function measureProducts(stack: Stack, options: BenchOptions): Promise<{ rps: number; cpu: number; errors: number }> {
+async function productsRound(stack: Stack, options: BenchNumbers): Promise<ProductsRound> {
   const origin = `http://127.0.0.1:${stack.products.port}`;
-  await runClosedLoop({ origin, path: PRODUCT_PATH, concurrency: options.concurrency, durationMs: Math.min(1_000, options.durationMs) });
+  if (options.warmupMs > 0) await runClosedLoop({ origin, path: PRODUCT_PATH, concurrency: options.concurrency, durationMs: options.warmupMs });
   const pid = stack.products.child.pid!;
   const cpuBefore = cpuMicros(pid);
   const r = await runClosedLoop({ origin, path: PRODUCT_PATH, concurrency: options.concurrency, durationMs: options.durationMs });
   const cpuAfter = cpuMicros(pid);
-  return { rps: r.ok / (r.elapsedMs / 1000), cpu: cpuMicrosPerRequest(cpuBefore, cpuAfter, r.ok + r.badStatus), errors: r.badStatus + r.failed };
+  return { rps: r.ok / (r.elapsedMs / 1000), cpuUsPerReq: cpuMicrosPerRequest(cpuBefore, cpuAfter, r.ok + r.badStatus), errors: r.badStatus + r.failed };
 }
 
-async function measureOrders(stack: Stack, options: BenchOptions): Promise<LoadResult> {
+async function ordersRound(stack: Stack, options: BenchNumbers): Promise<OrdersRound> {
   const origin = `http://127.0.0.1:${stack.orders.port}`;
-  await runOpenLoop({ origin, path: ORDER_PATH, rate: options.rate, durationMs: Math.min(1_000, options.durationMs), timeoutMs: 5_000 });
-  return runOpenLoop({ origin, path: ORDER_PATH, rate: options.rate, durationMs: options.durationMs, timeoutMs: 5_000 });
+  if (options.warmupMs > 0) await runOpenLoop({ origin, path: ORDER_PATH, rate: options.rate, durationMs: options.warmupMs, timeoutMs: 5_000 });
+  const o = await runOpenLoop({ origin, path: ORDER_PATH, rate: options.rate, durationMs: options.durationMs, timeoutMs: 5_000 });
+  return {
+    p50Ms: percentile(o.latenciesMs, 50),
+    p99Ms: percentile(o.latenciesMs, 99),
+    rate: o.ok / (options.durationMs / 1000),
+    errors: o.badStatus + o.failed + o.dropped,
+  };
+}
+
+const perSide = <T>(make: () => T): Record<SideName, T> => ({ shop: make(), hono: make(), raw: make() });
+
+interface Prepared {
+  bundles: Record<SideName, Bundles>;
+  env: Record<SideName, Record<string, string>>;
+}
+
+async function oneRun(prepared: Prepared, options: BenchOptions, runIndex: number): Promise<RunResult> {
+  const { log } = options;
+  const tag = options.repeat > 1 ? `run ${runIndex + 1}/${options.repeat}: ` : '';
+  const loadStart = loadAverages()[0];
+  const stacks: Partial<Record<SideName, Stack>> = {};
+  try {
+    log(`${tag}starting the compiled shop, bare Hono and node:http (users, products, orders each)…`);
+    for (const side of SIDES) stacks[side] = await startStack(side, prepared.bundles[side], prepared.env[side]);
+    await sleep(500);
+    const idleRssMb = perSide<Record<string, number[]>>(() => ({}));
+    for (const side of SIDES) idleRssMb[side] = await idleMemory(stacks[side]!);
+
+    // One unmeasured round per side first, so the first measured alternation is not the JIT's.
+    for (const side of SIDES) await productsRound(stacks[side]!, { ...options, warmupMs: 0 });
+    const products = perSide<ProductsRound[]>(() => []);
+    log(`${tag}GET ${PRODUCT_PATH} with ${options.concurrency} connections: ${options.alternations} alternations…`);
+    for (const order of interleavePlan(SIDES, options.alternations)) {
+      for (const side of order) products[side].push(await productsRound(stacks[side]!, options));
+    }
+    const orders = perSide<OrdersRound[]>(() => []);
+    for (const side of SIDES) await ordersRound(stacks[side]!, { ...options, warmupMs: 0, durationMs: Math.min(options.durationMs, 1_000) });
+    log(`${tag}GET ${ORDER_PATH} at ${options.rate}/s: ${options.alternations} alternations…`);
+    for (const order of interleavePlan(SIDES, options.alternations)) {
+      for (const side of order) orders[side].push(await ordersRound(stacks[side]!, options));
+    }
+    const peakRssMb = perSide<Record<string, number>>(() => ({}));
+    for (const side of SIDES) peakRssMb[side] = Object.fromEntries(stacks[side]!.all.map((p) => [serviceOf(p), memoryMb(p.child.pid!).peak]));
+    await stopAll(stacks);
+
+    log(`${tag}cold start of the compiled products and references: ${options.coldStarts} alternations…`);
+    const coldStartMs = perSide<number[]>(() => []);
+    const coldEnv = (side: SideName) => ({ ...prepared.env[side], USERS_URL: UNSTARTED_UPSTREAM_URL });
+    for (const order of interleavePlan(SIDES, options.coldStarts)) {
+      for (const side of order) coldStartMs[side].push(await coldStartOnce(prepared.bundles[side].products, coldEnv(side), PRODUCT_PATH));
+    }
+    return { products, orders, coldStartMs, idleRssMb, peakRssMb, load: { start: loadStart, end: loadAverages()[0] } };
+  } finally {
+    await stopAll(stacks);
+  }
+}
+
+async function stopAll(stacks: Partial<Record<SideName, Stack>>): Promise<void> {
+  const all = Object.values(stacks).flatMap((s) => s.all);
+  for (const key of Object.keys(stacks) as SideName[]) delete stacks[key];
+  await Promise.all(all.map((p) => p.stop('SIGTERM', 5_000)));
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { log } = options;
   const dir = mkdtempSync(path.join(tmpdir(), 'shopmesh-bench-'));
-  const stacks: Stack[] = [];
   try {
-    log('compiling users, products and orders (esbuild, as in the image) and the baseline…');
-    const shopBundles = {
+    log('compiling users, products and orders (esbuild, as in the image) and the two references…');
+    const shop: Bundles = {
       users: (await bundleService('users', path.join(dir, 'users'))).outFile,
       products: (await bundleService('products', path.join(dir, 'products'))).outFile,
       orders: (await bundleService('orders', path.join(dir, 'orders'))).outFile,
     };
-    const baselineFile = await bundleBaseline(path.join(dir, 'baseline'));
-    const baselineBundles = { users: baselineFile, products: baselineFile, orders: baselineFile };
-
-    const env = { ...baseEnvironment(), NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', POD_NAME: 'bench' };
-    log('starting the compiled shop and the baseline…');
-    // users signs tokens with a key pair; outside a cluster only development mode generates one.
-    const shop = await startStack('shop', shopBundles, { ...env, NODE_ENV: 'development' });
-    stacks.push(shop);
-    const baseline = await startStack('baseline', baselineBundles, env);
-    stacks.push(baseline);
-    await sleep(500);
-    const idle = { shop: memoryBy(shop, 'rss'), baseline: memoryBy(baseline, 'rss') };
-
-    const sides = {} as Record<'shop' | 'baseline', Side>;
-    const products: Record<string, { rps: number; cpu: number; errors: number }> = {};
-    const orders: Record<string, LoadResult> = {};
-    for (const [label, stack] of [['shop', shop], ['baseline', baseline]] as const) {
-      log(`${label}: GET ${PRODUCT_PATH}, ${options.concurrency} connections, ${options.durationMs / 1000} s…`);
-      products[label] = await measureProducts(stack, options);
-    }
-    for (const [label, stack] of [['shop', shop], ['baseline', baseline]] as const) {
-      log(`${label}: GET ${ORDER_PATH} at ${options.rate}/s, ${options.durationMs / 1000} s…`);
-      orders[label] = await measureOrders(stack, options);
-    }
-    const peak = { shop: memoryBy(shop, 'peak'), baseline: memoryBy(baseline, 'peak') };
-    await Promise.all(stacks.splice(0).flatMap((s) => s.all.map((p) => p.stop('SIGTERM', 5_000))));
-
-    log(`cold start of the compiled products and baseline, median of ${options.coldStarts}…`);
-    const cold = {
-      shop: await coldStart(shopBundles.products, { ...env, USERS_URL: UNSTARTED_UPSTREAM_URL }, PRODUCT_PATH, options.coldStarts),
-      baseline: await coldStart(baselineFile, env, PRODUCT_PATH, options.coldStarts),
+    const honoFile = await bundleReference('hono-server.ts', path.join(dir, 'hono'));
+    const rawFile = await bundleReference('baseline-server.ts', path.join(dir, 'raw'));
+    const dataDir = path.join(dir, 'data');
+    mkdirSync(dataDir);
+    const env = { ...baseEnvironment(), NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', POD_NAME: 'bench', DATA_DIR: dataDir };
+    const prepared: Prepared = {
+      bundles: { shop, hono: { users: honoFile, products: honoFile, orders: honoFile }, raw: { users: rawFile, products: rawFile, orders: rawFile } },
+      // users signs tokens with a key pair; outside a cluster only development mode generates one.
+      env: { shop: { ...env, NODE_ENV: 'development' }, hono: env, raw: env },
     };
 
-    for (const label of ['shop', 'baseline'] as const) {
-      const o = orders[label]!;
-      const answered = o.latenciesMs;
-      sides[label] = {
-        productsRps: products[label]!.rps,
-        productsCpuUsPerReq: products[label]!.cpu,
-        productsErrors: products[label]!.errors,
-        ordersP50Ms: percentile(answered, 50),
-        ordersP99Ms: percentile(answered, 99),
-        ordersRate: o.ok / (options.durationMs / 1000),
-        ordersOk: o.ok,
-        ordersErrors: o.badStatus + o.failed,
-        ordersDropped: o.dropped,
-        coldStartMs: cold[label],
-        idleRssMb: idle[label],
-        peakRssMb: peak[label],
-      };
+    const runs: RunResult[] = [];
+    for (let i = 0; i < options.repeat; i++) runs.push(await oneRun(prepared, options, i));
+
+    let instructions: Record<SideName, number> | undefined;
+    let instructionsSkipped: string | undefined;
+    if (options.callgrindRequests === 0) instructionsSkipped = 'skipped (--callgrind 0)';
+    else if (!callgrindAvailable()) instructionsSkipped = 'valgrind or callgrind_control is not installed';
+    else {
+      instructions = perSide(() => Number.NaN);
+      const outDir = path.join(dir, 'callgrind');
+      mkdirSync(outDir);
+      for (const side of SIDES) {
+        log(`${side}: instructions per GET ${PRODUCT_PATH} under callgrind (${options.callgrindRequests} requests after a warm-up; slow)…`);
+        instructions[side] = await instructionsPerRequest({
+          label: `${side} products`,
+          bundle: prepared.bundles[side].products,
+          env: { ...prepared.env[side], USERS_URL: UNSTARTED_UPSTREAM_URL },
+          path: PRODUCT_PATH,
+          outDir,
+          warmupRequests: Math.max(2_000, options.callgrindRequests * 4),
+          requests: options.callgrindRequests,
+        });
+      }
     }
-    const { log: _log, ...rest } = options;
-    return { shop: sides.shop, baseline: sides.baseline, options: rest };
+    const { log: _log, ...numbers } = options;
+    return { runs, instructions, instructionsSkipped, options: numbers };
   } finally {
-    await Promise.all(stacks.flatMap((s) => s.all.map((p) => p.stop('SIGTERM', 5_000))));
     rmSync(dir, { recursive: true, force: true });
   }
 }
