@@ -142,11 +142,13 @@ export interface LaptopBudget {
   addons: { name: Addon; resources: Resources }[];
 }
 
-export function laptopBudget(provider: Provider, shop: Footprint, istiod: KubeObject[], gateway: RunningPod[], addons: Record<Addon, KubeObject[]> = {} as Record<Addon, KubeObject[]>): LaptopBudget {
+export function laptopBudget(provider: Provider, shop: Footprint, istiod: KubeObject[], gateway: RunningPod[], cni: KubeObject[], addons: Record<Addon, KubeObject[]> = {} as Record<Addon, KubeObject[]>): LaptopBudget {
   const gatewayResources = gateway.reduce((acc, p) => add(acc, podResources(p.pod.spec as PodSpec), replicasOf(p.from)), ZERO);
   const parts = [
     { name: `${shop.overlay}: ${shop.pods} pods with sidecars`, resources: shop as Resources },
     { name: 'istiod', resources: workloadResources(istiod) },
+    // A DaemonSet: one agent per node, and the sandboxes have one node.
+    { name: 'Istio CNI node agent', resources: workloadResources(cni) },
     { name: 'ingress gateway', resources: gatewayResources },
     // Its chart leaves controller, webhook and cainjector without requests (BestEffort): nothing reserved.
     { name: 'cert-manager', resources: ZERO, note: 'chart sets no requests (BestEffort)' },
@@ -170,7 +172,7 @@ export function formatLaptopBudget(budgets: LaptopBudget[]): string {
     ...first.parts.map((p) => row(p.name, p.resources, p.note)),
     ...budgets.map((b) => row(`total on ${b.provider}`, b.baseline, overBudget(b).join('; ') || 'within budget')),
     ...first.addons.map((a) => row(`+ addon ${a.name}`, a.resources)),
-    ...(first.addons.length ? [row(`total with all addons`, first.addons.reduce((acc, a) => add(acc, a.resources), first.baseline))] : [row('addons', ZERO, 'not known here: their manifests come from the Istio Go module source')]),
+    ...(first.addons.length ? [row(`total with all addons`, first.addons.reduce((acc, a) => add(acc, a.resources), first.baseline))] : [row('addons', ZERO, 'not counted offline: up applies them from the Istio release at install time')]),
   ];
   return table(['laptop budget (8 GB; baseline ≤ 1500m CPU, ≤ 2048Mi requests)', 'cpu req', 'mem req', 'cpu lim', 'mem lim', ''], body);
 }

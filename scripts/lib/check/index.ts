@@ -345,7 +345,7 @@ async function check(batches: Batch[], opts: CheckOptions): Promise<CheckReport>
     const baseline = results.find((r) => r.overlay === 'overlays/baseline');
     if (baseline && mesh && gatewayPods && pods) {
       for (const p of PROVIDERS) {
-        const b = laptopBudget(p, baseline.footprint, mesh.istiod, gatewayPods[p], mesh.addons);
+        const b = laptopBudget(p, baseline.footprint, mesh.istiod, gatewayPods[p], mesh.cni[p]);
         budgets.push(b);
         for (const over of overBudget(b)) baseline.errors.push({ severity: 'error', layer: 'shopmesh rules', rule: 'footprint/laptop', overlay: baseline.overlay, object: '', path: '', message: `the baseline sandbox on ${p}: ${over} (an 8 GB laptop)` });
       }

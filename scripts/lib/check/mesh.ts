@@ -2,17 +2,17 @@
 // that the pinned istioctl embeds (written out by shopmesh-charts, built from the same Istio module),
 // with the very values `up` installs (imported from istio/install.ts). It yields the mesh config and
 // injector config for `istioctl kube-inject`, the gateway's Deployment and Service per provider, and
-// (from that Istio module's source, when the Go module cache has it) the sample addons.
+// the CNI node agent per provider. The addons are not rendered: `up` applies them from the Istio
+// release's samples at install time, and no built tool carries them.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { GATEWAY_NAMESPACE, GATEWAY_RELEASE, ISTIO_NAMESPACE, gatewayValues, istiodValues, type Addon } from '../istio/install.ts';
+import { GATEWAY_NAMESPACE, GATEWAY_RELEASE, ISTIO_NAMESPACE, cniValues, gatewayValues, istiodValues } from '../istio/install.ts';
 import { parseManifests, type KubeObject } from '../kube/render.ts';
 import { providers, PROVIDERS } from '../providers/index.ts';
 import type { Provider } from '../kube/context.ts';
-import { repoRoot, version } from '../versions.ts';
 
 const exec = promisify(execFile);
 
@@ -27,45 +27,9 @@ export interface MeshContext {
   istiod: KubeObject[];
   /** The gateway chart per provider (its Service differs: LoadBalancer on k3d, NodePort elsewhere). */
   gateways: Record<Provider, KubeObject[]>;
-  /** Objects of each addon's sample manifest from the same Istio source; absent when that source is not on this machine. */
-  addons?: Record<Addon, KubeObject[]>;
+  /** The Istio CNI node agent per provider (its platform paths differ). */
+  cni: Record<Provider, KubeObject[]>;
   dispose(): void;
-}
-
-/** The addons' sample manifests of the pinned Istio source, or undefined when this machine lacks it. */
-async function sampleAddons(): Promise<Record<Addon, KubeObject[]> | undefined> {
-  const source = await istioSource().catch(() => undefined);
-  if (!source) return undefined;
-  return Object.fromEntries((['prometheus', 'kiali', 'jaeger'] as const).map((a) => [a, parseManifests(readFileSync(path.join(source, 'samples', 'addons', `${a}.yaml`), 'utf8'))])) as Record<Addon, KubeObject[]>;
-}
-
-/**
- * The istio.io/istio module istioctl is built from (versions.yaml `tools.istioctl`), from the Go
- * module cache, downloaded through the Go module proxy when missing.
- */
-export async function istioSource(): Promise<string> {
-  const v = `v${version('tools.istioctl').replace(/^v/, '')}`;
-  let modCache = process.env.GOMODCACHE ?? '';
-  try {
-    if (!modCache) modCache = (await exec('go', ['env', 'GOMODCACHE'])).stdout.trim();
-  } catch {
-    modCache = path.join(process.env.GOPATH ?? path.join(os.homedir(), 'go'), 'pkg', 'mod');
-  }
-  const dir = path.join(modCache, `istio.io/istio@${v}`);
-  if (existsSync(path.join(dir, 'manifests', 'charts'))) return dir;
-  try {
-    const { stdout } = await exec('go', ['mod', 'download', '-json', `istio.io/istio@${v}`], {
-      cwd: path.join(repoRoot, 'tools', 'istio'),
-      env: { ...process.env, GOFLAGS: '-mod=mod' },
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 10 * 60_000,
-    });
-    const downloaded = (JSON.parse(stdout) as { Dir?: string }).Dir;
-    if (downloaded && existsSync(path.join(downloaded, 'manifests', 'charts'))) return downloaded;
-  } catch (err) {
-    throw new LayerUnavailable(`the Istio charts (Go module istio.io/istio@${v}) could not be had: ${(err as Error).message.split('\n')[0]} (install Go 1.26, or run \`npm run tools\`)`);
-  }
-  throw new LayerUnavailable(`the Go module istio.io/istio@${v} has no manifests/charts`);
 }
 
 async function helmTemplate(helm: string, release: string, chart: string, namespace: string, values: unknown, dir: string): Promise<KubeObject[]> {
@@ -99,10 +63,14 @@ export async function renderMeshContext(tools: { helm: string; charts: string },
       const e = err as NodeJS.ErrnoException & { stderr?: string };
       throw new LayerUnavailable(`shopmesh-charts could not write out istioctl's charts: ${(e.stderr ?? e.message).trim()}`);
     }
-    const [istiod, ...gatewayRenders] = await Promise.all([
+    const [istiod, ...renders] = await Promise.all([
       helmTemplate(helm, 'istiod', path.join(charts, 'istio-control', 'istio-discovery'), ISTIO_NAMESPACE, values, dir),
       ...PROVIDERS.map((p) => helmTemplate(helm, `${GATEWAY_RELEASE}`, path.join(charts, 'gateway'), GATEWAY_NAMESPACE, gatewayValues(providers[p].gatewayService), dir)),
+      // The CNI node agent with each provider's platform paths, for the laptop budget.
+      ...PROVIDERS.map((p) => helmTemplate(helm, 'istio-cni', path.join(charts, 'istio-cni'), ISTIO_NAMESPACE, cniValues(providers[p].istioPlatform), dir)),
     ]);
+    const gatewayRenders = renders.slice(0, PROVIDERS.length);
+    const cniRenders = renders.slice(PROVIDERS.length);
     const files = {
       meshConfigFile: path.join(dir, 'mesh.yaml'),
       injectConfigFile: path.join(dir, 'inject-config.yaml'),
@@ -112,8 +80,8 @@ export async function renderMeshContext(tools: { helm: string; charts: string },
     writeFileSync(files.injectConfigFile, configMapData(istiod!, 'istio-sidecar-injector', 'config'));
     writeFileSync(files.valuesFile, configMapData(istiod!, 'istio-sidecar-injector', 'values'));
     const gateways = Object.fromEntries(PROVIDERS.map((p, i) => [p, gatewayRenders[i]!])) as Record<Provider, KubeObject[]>;
-    const addons = await sampleAddons();
-    return { ...files, istiod: istiod!, gateways, ...(addons ? { addons } : {}), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+    const cni = Object.fromEntries(PROVIDERS.map((p, i) => [p, cniRenders[i]!])) as Record<Provider, KubeObject[]>;
+    return { ...files, istiod: istiod!, gateways, cni, dispose: () => rmSync(dir, { recursive: true, force: true }) };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

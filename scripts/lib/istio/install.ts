@@ -41,7 +41,16 @@ export function istiodValues(platform?: IstioPlatform): Record<string, unknown> 
     // demo: access logs on and small defaults; the requests below keep a laptop's share small.
     profile: 'demo',
     // Injection without istio-init: the CNI agent (cniValues) redirects the traffic instead.
-    pilot: { autoscaleEnabled: false, replicaCount: 1, resources: { requests: { cpu: '100m', memory: '256Mi' } }, cni: { enabled: true } },
+    pilot: {
+      autoscaleEnabled: false,
+      replicaCount: 1,
+      resources: { requests: { cpu: '100m', memory: '256Mi' } },
+      cni: { enabled: true },
+      // istiod fetches JWKS URIs itself (the jwt scenario's is the users Service, a cluster IP): block
+      // only link-local, where cloud metadata endpoints live, so a RequestAuthentication cannot
+      // make istiod read them (istioctl's IST0175).
+      env: { BLOCKED_CIDRS_IN_JWKS_URIS: '169.254.0.0/16,fe80::/10' },
+    },
     global: { ...(platform ? { platform } : {}), proxy: { resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '500m', memory: '256Mi' } } } },
     meshConfig: {
       accessLogFile: '/dev/stdout',
