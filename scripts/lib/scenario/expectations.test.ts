@@ -116,7 +116,9 @@ test('every scenario plan ends within 90 s and yields thresholds for what k6 mea
     const claims = claimsFor(e, phases);
     assert.ok(claims.length > 0, name);
     const thresholds = thresholdsFor(claims);
-    for (const c of claims) if (!(c.kind === 'share' && c.source === 'runner')) assert.ok(thresholds[c.id]?.length, `${name}: ${c.id}`);
+    for (const c of claims) if (!('source' in c && c.source === 'runner')) assert.ok(thresholds[c.id]?.length, `${name}: ${c.id}`);
+    // What the runner measures itself (mirror's counter, lb's spread, tls's verified HTTPS) is no k6 threshold.
+    for (const c of claims) if ('source' in c && c.source === 'runner') assert.equal(thresholds[c.id], undefined, `${name}: ${c.id}`);
   }
 });
 
@@ -250,4 +252,17 @@ spec:
       route: [{destination: {host: payments}}]
 `));
   assert.equal(e.scenario === 'retries' && e.perTryTimeoutMs, 300);
+});
+
+test('authz names a service the gateway may not call, and tls the Certificate that writes its secret', async () => {
+  const { renderKustomization } = await import('../kube/render.ts');
+  const { repoRoot } = await import('../versions.ts');
+  const authz = deriveExpectations('authz', await renderKustomization(path.join(repoRoot, 'overlays', 'authz')));
+  assert.ok(authz.scenario === 'authz' && authz.gatewayDenied);
+  // payments and notifications allow only orders; the gateway may call the other four.
+  assert.ok(['payments', 'notifications'].includes(authz.gatewayDenied.service), authz.gatewayDenied.service);
+  assert.equal(authz.gatewayDenied.path, authz.gatewayDenied.service === 'payments' ? '/api/payments?order=5001' : '/api/notifications');
+  const tls = deriveExpectations('tls', await renderKustomization(path.join(repoRoot, 'overlays', 'tls')));
+  assert.ok(tls.scenario === 'tls');
+  assert.equal(tls.certificate, 'shop-localhost');
 });
