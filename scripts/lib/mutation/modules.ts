@@ -1,0 +1,85 @@
+// The one place `npm run mutation` is configured: which modules are mutated, the fast test command
+// that judges each mutant, and the mutants that cannot be killed because they change nothing.
+
+export interface Equivalent {
+  /** Stryker's mutator name, e.g. `EqualityOperator`. */
+  mutator: string;
+  /** Text on the mutated source line that identifies the spot (the line's own text, not a number). */
+  line: string;
+  /** The exact text the mutant replaces, when the line has several mutants of the same kind. */
+  original?: string;
+  /** Text in the replacement, likewise. */
+  replacement?: string;
+  /** Why no test can tell the mutant apart from the original. */
+  reason: string;
+}
+
+export interface MutationModule {
+  /** The name `--only` takes. */
+  name: string;
+  /** The file Stryker mutates. */
+  file: string;
+  /** The test files that run against every mutant: only those that exercise this module. */
+  tests: string[];
+  /** Top-level paths the sandbox copy needs besides node_modules (the module's and tests' folders, fixtures). */
+  sandbox: string[];
+  /** Large folders linked into the sandbox instead of copied (the real tools in .bin). */
+  links?: string[];
+  /** Run the tests through tsx instead of Node's own type stripping (slower; only when needed). */
+  tsx?: boolean;
+  equivalent?: Equivalent[];
+}
+
+/**
+ * Every run's sandbox gets these, so repoRoot, versions.yaml and the package imports resolve. Not
+ * tsconfig.json: the tests never type-check, and Stryker's tsconfig rewriting needs the TypeScript JS
+ * API, which TypeScript 7 no longer ships.
+ */
+export const ALWAYS_IN_SANDBOX = ['package.json', 'versions.yaml'];
+
+export const MODULES: readonly MutationModule[] = [
+  {
+    name: 'stats',
+    file: 'loadtests/lib/stats.ts',
+    tests: ['loadtests/lib/stats.test.ts'],
+    sandbox: ['loadtests'],
+    equivalent: [
+      { mutator: 'ConditionalExpression', line: 'if (!(q > 0 && q < 1)) throw', original: 'q < 1', replacement: 'true', reason: 'q ≥ 1 still throws: the upper tail recurses on 1 − q ≤ 0, which the q > 0 test refuses' },
+      { mutator: 'EqualityOperator', line: 'if (!(q > 0 && q < 1)) throw', original: 'q < 1', replacement: 'q <= 1', reason: 'as above: q = 1 recurses on 0 and throws' },
+      { mutator: 'StringLiteral', line: 'throw new RangeError(`normalQuantile needs', reason: 'message wording; the tests assert the RangeError' },
+      { mutator: 'ConditionalExpression', line: 'if (x < 0.5) return', reason: 'Lanczos (g = 7) is accurate to 1e-15 on (0, ½) too, and binomialPmf never calls below 1' },
+      { mutator: 'ConditionalExpression', line: 'if (p === 0 || p === 1) return { p, n, z', reason: 'the exact-region loops give the same single count for p = 0 or 1; the shortcut only skips them' },
+      { mutator: 'LogicalOperator', line: 'if (p === 0 || p === 1) return { p, n, z', reason: 'with && the shortcut never fires, and the loops give the same count' },
+      { mutator: 'EqualityOperator', line: 'for (let k = 0; k <= n; k++)', reason: 'the loop breaks before k = n for every 0 < p < 1 (the cdf passes the tail first)' },
+      { mutator: 'EqualityOperator', line: 'for (let k = n; k >= 0; k--)', reason: 'as above, from the top' },
+      { mutator: 'EqualityOperator', line: 'if (upper > tail) break', reason: 'a running sum of pmfs never equals the tail exactly' },
+      { mutator: 'ArithmeticOperator', line: 'Math.floor((p + half) * n + 1e-9)', replacement: '- 1e-9', reason: 'the epsilon only matters when (p + half)·n is within 1e-9 of an integer' },
+      { mutator: 'EqualityOperator', line: 'if (q < low)', reason: 'at q = 0.02425 both branches of the approximation agree to 1e-9' },
+      { mutator: 'EqualityOperator', line: 'if (cdf > tail) break', reason: 'a running sum of pmfs never equals the tail exactly' },
+      { mutator: 'ArithmeticOperator', line: 'Math.ceil((p - half) * n - 1e-9)', replacement: '+ 1e-9', reason: 'the epsilon only matters when (p − half)·n is within 1e-9 of an integer' },
+    ],
+  },
+  {
+    name: 'claims',
+    file: 'loadtests/lib/claims.ts',
+    tests: ['loadtests/lib/claims.test.ts'],
+    sandbox: ['loadtests'],
+    equivalent: [],
+  },
+  {
+    name: 'tools',
+    file: 'scripts/lib/tools/index.ts',
+    tests: ['scripts/lib/tools/tools.test.ts'],
+    sandbox: ['scripts', 'test', 'tools'],
+    tsx: true,
+    equivalent: [],
+  },
+  {
+    name: 'real-cli',
+    file: 'test/support/real-cli.ts',
+    tests: ['test/support/real-cli.test.ts'],
+    sandbox: ['scripts', 'test', 'overlays', 'services'],
+    links: ['.bin'],
+    equivalent: [],
+  },
+];
