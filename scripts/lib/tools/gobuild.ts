@@ -4,7 +4,7 @@
 // A build is cached per machine under the key of everything that decides its bytes, so a fresh
 // clone on the same machine links nothing twice.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FixableError } from '../cli.ts';
@@ -66,6 +66,16 @@ export const GO_TOOLS: readonly GoTool[] = [
     env: { GONOSUMDB: 'github.com/tilt-dev/starlark-lsp' },
   },
 ];
+
+/** The project's own programs (not an upstream command): their version says nothing of their source. */
+export function isOwnProgram(tool: GoTool): boolean {
+  return tool.pkg.startsWith('shopmesh.local/');
+}
+
+/** Where .bin/ records the build key a program was placed with. */
+export function keyStamp(binDir: string, tool: GoTool): string {
+  return path.join(binDir, `.${tool.name}.buildkey`);
+}
 
 export function goTool(name: string): GoTool {
   const tool = GO_TOOLS.find((t) => t.name === name);
@@ -141,8 +151,12 @@ export async function buildGoTool(runner: Runner, tool: GoTool, go: GoEnv, binDi
   const cached = path.join(cacheDir, `${tool.name}-${key}`);
   const target = path.join(binDir, tool.name);
   mkdirSync(binDir, { recursive: true });
+  const stamp = () => writeFileSync(keyStamp(binDir, tool), `${key}\n`);
   if (existsSync(cached)) {
-    await runner.api(`copy the cached build ${cached} to ${target}`, async () => placeFile(cached, target));
+    await runner.api(`copy the cached build ${cached} to ${target}`, async () => {
+      placeFile(cached, target);
+      stamp();
+    });
     return 'cache';
   }
   mkdirSync(cacheDir, { recursive: true });
@@ -155,6 +169,7 @@ export async function buildGoTool(runner: Runner, tool: GoTool, go: GoEnv, binDi
     if (!runner.dryRun) {
       renameSync(partial, cached);
       placeFile(cached, target);
+      stamp();
     }
   } catch (err) {
     throw new FixableError(`building ${tool.name} from ${tool.pkg} failed: ${(err as Error).message}`, `run it by hand to see the whole output: (cd tools/${tool.module} && go ${buildArgs(tool, '/tmp/' + tool.name).join(' ')})`);

@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { FixableError } from '../cli.ts';
 import type { Runner } from '../plan.ts';
 import { repoRoot, version } from '../versions.ts';
-import { buildGoTool, findGo, GO_TOOLS, type GoEnv } from './gobuild.ts';
+import { buildGoTool, buildKey, findGo, GO_TOOLS, isOwnProgram, keyStamp, type GoEnv, type GoTool } from './gobuild.ts';
 
 export const TOOLS = ['kubectl', 'helm', 'k3d', 'kind', 'k6', 'tilt', 'istioctl', 'kube-apiserver', 'etcd', 'pilot-discovery', 'shopmesh-xds', 'shopmesh-charts'] as const;
 export type ToolName = (typeof TOOLS)[number];
@@ -156,9 +156,11 @@ export async function provideTool(runner: Runner, tool: ToolName, opts: EnsureTo
   const root = opts.root;
   const wanted = pinnedVersion(tool);
   const local = path.join(binDir(root), tool);
+  const goTool = GO_TOOLS.find((t) => t.name === tool);
+  const go = opts.go === undefined ? undefined : opts.go;
   if (existsSync(local)) {
     const v = await reportedVersion(runner, tool, local);
-    if (v && sameVersion(v, wanted)) return { path: local, source: 'present' };
+    if (v && sameVersion(v, wanted) && (await currentBuild(runner, goTool, local, go))) return { path: local, source: 'present' };
   }
   if (!opts.ignorePath) {
     const v = await reportedVersion(runner, tool, tool);
@@ -168,7 +170,6 @@ export async function provideTool(runner: Runner, tool: ToolName, opts: EnsureTo
   const pins = opts.pins ?? loadPins();
   const pin = pins[tool];
   const key = `${platform.os}/${platform.arch}`;
-  const goTool = GO_TOOLS.find((t) => t.name === tool);
   const why: string[] = [];
   if (pin && !sameVersion(pin.version, wanted)) {
     throw new FixableError(
@@ -198,16 +199,28 @@ export async function provideTool(runner: Runner, tool: ToolName, opts: EnsureTo
       `install ${tool} ${wanted} yourself (so it is on PATH), or add its checksum from the official release to scripts/lib/tools/checksums.yaml`,
     );
   }
-  const go = opts.go === undefined ? await findGo(runner) : opts.go;
-  if (!go) {
+  const builder = go === undefined ? await findGo(runner) : go;
+  if (!builder) {
     throw new FixableError(
       `cannot provide ${tool} ${wanted}: ${why.join('; ')}, and there is no Go >= 1.26 on PATH to build it from ${goTool.upstream}`,
       `install Go 1.26 or newer (https://go.dev/dl/) and run \`npm run tools\` again, or put ${tool} ${wanted} on your PATH`,
     );
   }
-  const source = await buildGoTool(runner, goTool, go, binDir(root));
+  const source = await buildGoTool(runner, goTool, builder, binDir(root));
   await verifyVersion(runner, tool, local, wanted, 'built');
   return { path: local, source };
+}
+
+/**
+ * Whether .bin/ holds the build of the current source: always for upstream tools (their version says
+ * it); for the project's own programs, only when the stamp matches the source's build key.
+ */
+async function currentBuild(runner: Runner, goTool: GoTool | undefined, local: string, go: GoEnv | null | undefined): Promise<boolean> {
+  if (!goTool || !isOwnProgram(goTool)) return true;
+  const builder = go === undefined ? await findGo(runner) : go;
+  if (!builder) return true; // nothing to rebuild with: the program at hand is the best there is
+  const stamp = keyStamp(path.dirname(local), goTool);
+  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === buildKey(goTool, builder);
 }
 
 async function verifyVersion(runner: Runner, tool: ToolName, local: string, wanted: string, how: string): Promise<void> {

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { Runner } from '../plan.ts';
-import { ChecksumMismatch, ensureTool, loadPins, pinnedVersion, provideTool, releaseAsset, TOOLS, type ToolPin } from './index.ts';
+import { binDir, ChecksumMismatch, ensureTool, loadPins, namesVersion, pinnedVersion, preferProjectBin, provideTool, releaseAsset, reportedVersion, TOOLS, type ToolPin } from './index.ts';
+import { repoRoot } from '../versions.ts';
 
 const quiet = { write() {} };
 const linux = { os: 'linux', arch: 'amd64' } as const;
@@ -207,4 +208,116 @@ test('Ctrl-C during a download leaves no partial file in .bin', async (t) => {
   await exited;
   clearTimeout(timer);
   assert.deepEqual(readdirSync(bin), [], 'nothing is left in .bin');
+});
+
+test('release assets: the official URL for each tool and platform, the member inside archives', () => {
+  const mac = { os: 'darwin', arch: 'arm64' } as const;
+  assert.deepEqual(releaseAsset('kubectl', mac, 'v1.35.8'), { url: 'https://dl.k8s.io/release/v1.35.8/bin/darwin/arm64/kubectl' });
+  assert.deepEqual(releaseAsset('helm', linux, 'v4.2.4'), { url: 'https://get.helm.sh/helm-v4.2.4-linux-amd64.tar.gz', member: 'linux-amd64/helm' });
+  assert.deepEqual(releaseAsset('k3d', mac, 'v5.9.0'), { url: 'https://github.com/k3d-io/k3d/releases/download/v5.9.0/k3d-darwin-arm64' });
+  assert.deepEqual(releaseAsset('kind', linux, 'v0.33.0'), { url: 'https://github.com/kubernetes-sigs/kind/releases/download/v0.33.0/kind-linux-amd64' });
+  assert.deepEqual(releaseAsset('k6', linux, 'v2.3.0'), { url: 'https://github.com/grafana/k6/releases/download/v2.3.0/k6-v2.3.0-linux-amd64.tar.gz', member: 'k6-v2.3.0-linux-amd64/k6' });
+  assert.equal(releaseAsset('k6', mac, 'v2.3.0')?.member, 'k6-v2.3.0-macos-arm64/k6');
+  // Tilt names its assets by bare version, "mac" and "x86_64".
+  assert.deepEqual(releaseAsset('tilt', linux, 'v0.37.1'), { url: 'https://github.com/tilt-dev/tilt/releases/download/v0.37.1/tilt.0.37.1.linux.x86_64.tar.gz', member: 'tilt' });
+  assert.equal(releaseAsset('tilt', mac, 'v0.37.1')?.url, 'https://github.com/tilt-dev/tilt/releases/download/v0.37.1/tilt.0.37.1.mac.arm64.tar.gz');
+  for (const sourceOnly of ['istioctl', 'kube-apiserver', 'etcd', 'pilot-discovery', 'shopmesh-xds'] as const) assert.equal(releaseAsset(sourceOnly, linux, 'v1.0.0'), undefined, sourceOnly);
+});
+
+test('a version line names the pinned version only as a whole token', () => {
+  assert.equal(namesVersion('Client Version: v1.35.8\nKustomize Version: v5.7.1', 'v1.35.8'), true);
+  assert.equal(namesVersion('kind v0.33.0 go1.26.8 linux/amd64', 'v0.33.0'), true);
+  assert.equal(namesVersion('4.2.4', 'v4.2.4'), true, 'the v is optional');
+  assert.equal(namesVersion('Client Version: v1.35.80', 'v1.35.8'), false);
+  assert.equal(namesVersion('Client Version: v11.35.8', 'v1.35.8'), false);
+  assert.equal(namesVersion('version 1.35.8-rc.1', 'v1.35.8'), false, 'a pre-release is another version');
+  assert.equal(namesVersion('version 1x35x8', 'v1.35.8'), false, 'dots are dots, not any character');
+});
+
+test('the reported version: the pinned one when named, else the first version token, else none', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reported-'));
+  const runner = new Runner({ out: quiet });
+  fakeExecutable(path.join(dir, 'right'), `k3d version ${pinnedVersion('k3d')} (k3s v1.35.5-k3s1)`);
+  assert.equal(await reportedVersion(runner, 'k3d', path.join(dir, 'right')), pinnedVersion('k3d'));
+  fakeExecutable(path.join(dir, 'older'), 'k3d version v5.0.0-rc.2 (k3s v1.35.5-k3s1)');
+  assert.equal(await reportedVersion(runner, 'k3d', path.join(dir, 'older')), 'v5.0.0-rc.2');
+  fakeExecutable(path.join(dir, 'silent'), 'no version here');
+  assert.equal(await reportedVersion(runner, 'k3d', path.join(dir, 'silent')), undefined);
+  writeFileSync(path.join(dir, 'failing'), `#!/bin/sh\necho 'k3d version ${pinnedVersion('k3d')}'\nexit 3\n`);
+  chmodSync(path.join(dir, 'failing'), 0o755);
+  assert.equal(await reportedVersion(runner, 'k3d', path.join(dir, 'failing')), undefined, 'a failing command reports nothing');
+  assert.equal(await reportedVersion(runner, 'k3d', path.join(dir, 'missing')), undefined);
+});
+
+test('.bin: an explicit root, else SHOPMESH_BIN_DIR, else the repository; preferProjectBin puts it first once', (t) => {
+  const savedBin = process.env.SHOPMESH_BIN_DIR;
+  const savedPath = process.env.PATH;
+  t.after(() => {
+    if (savedBin === undefined) delete process.env.SHOPMESH_BIN_DIR;
+    else process.env.SHOPMESH_BIN_DIR = savedBin;
+    process.env.PATH = savedPath;
+  });
+  delete process.env.SHOPMESH_BIN_DIR;
+  assert.equal(binDir(), path.join(repoRoot, '.bin'));
+  process.env.SHOPMESH_BIN_DIR = '/elsewhere/bin';
+  assert.equal(binDir(), '/elsewhere/bin');
+  assert.equal(binDir('/some/root'), path.join('/some/root', '.bin'), 'an explicit root wins');
+  process.env.PATH = ['/usr/bin', '/some/root/.bin', '/bin'].join(path.delimiter);
+  preferProjectBin('/some/root');
+  assert.equal(process.env.PATH, ['/some/root/.bin', '/usr/bin', '/bin'].join(path.delimiter));
+  preferProjectBin('/some/root');
+  assert.equal(process.env.PATH, ['/some/root/.bin', '/usr/bin', '/bin'].join(path.delimiter), 'a second call changes nothing');
+});
+
+test('refusals name the gap: a checksum file behind versions.yaml, an HTTP error, a wrong binary, no route at all', async (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const runner = new Runner({ out: quiet });
+  await assert.rejects(
+    provideTool(runner, 'helm', { root, platform: linux, ignorePath: true, go: null, pins: { helm: { version: 'v4.0.0', sha256: { 'linux/amd64': 'a'.repeat(64) } } } }),
+    new RegExp(`checksums\\.yaml pins helm v4\\.0\\.0, but versions\\.yaml asks for ${pinnedVersion('helm')}`),
+  );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kind-fixture-'));
+  fakeExecutable(path.join(dir, 'kind'), 'kind v0.1.0 go1.26 linux/amd64');
+  const wrong = readFileSync(path.join(dir, 'kind'));
+  const server = await serve({ '/kind': wrong });
+  t.after(server.close);
+  const pins = { kind: { version: pinnedVersion('kind'), sha256: { 'linux/amd64': sha(wrong) } } };
+  await assert.rejects(
+    provideTool(runner, 'kind', { root, platform: linux, ignorePath: true, go: null, pins, downloadUrl: () => `${server.url}/missing` }),
+    /the download failed \(downloading kind failed: .*\/missing answered 404\)/,
+  );
+  await assert.rejects(
+    provideTool(runner, 'kind', { root, platform: linux, ignorePath: true, go: null, pins, downloadUrl: () => `${server.url}/kind` }),
+    /the downloaded kind reports v0\.1\.0, not .*; it was removed/,
+  );
+  assert.deepEqual(readdirSync(path.join(root, '.bin')), [], 'the wrong binary is gone');
+  // k6 is not built from Go: without a usable download there is nothing else to try.
+  await assert.rejects(provideTool(runner, 'k6', { root, platform: linux, ignorePath: true, pins: {} }), /cannot provide k6 .*no sha256 is pinned for k6/);
+  await assert.rejects(provideTool(runner, 'etcd', { root, platform: linux, ignorePath: true, pins: {}, go: null }), new RegExp(`etcd ${pinnedVersion('etcd')} has no release download, and there is no Go`));
+});
+
+test("the project's own Go programs are rebuilt when their source changed, though their version is the same", async () => {
+  const { buildKey, findGo, goTool, keyStamp } = await import('./gobuild.ts');
+  const go = await findGo(new Runner({ out: quiet }));
+  assert.ok(go, 'Go >= 1.26 is on PATH');
+  const charts = goTool('shopmesh-charts');
+  const real = path.join(path.dirname(path.dirname(path.dirname(import.meta.dirname))), '.bin', 'shopmesh-charts');
+  assert.ok(existsSync(real), 'npm run tools provided shopmesh-charts');
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  mkdirSync(path.join(root, '.bin'));
+  const local = path.join(root, '.bin', 'shopmesh-charts');
+  writeFileSync(local, readFileSync(real));
+  chmodSync(local, 0o755);
+  // Same version, but stamped with another source's key: stale, so it is built again.
+  writeFileSync(keyStamp(path.join(root, '.bin'), charts), 'an-older-source\n');
+  const dry = new Runner({ dryRun: true, out: quiet });
+  // Replaced by the current source's build: from this machine's build cache when it has one, else compiled.
+  const replaced = (await provideTool(dry, 'shopmesh-charts', { root, ignorePath: true, go })).source;
+  assert.ok(replaced === 'cache' || replaced === 'built', replaced);
+  assert.match(dry.plan.join('\n'), replaced === 'cache' ? new RegExp(`copy the cached build \\S+shopmesh-charts-${buildKey(charts, go)} to ${local}`) : /shopmesh\.local\/tools\/istio\/cmd\/shopmesh-charts/);
+  // Stamped with the current source's key: present, nothing to do.
+  writeFileSync(keyStamp(path.join(root, '.bin'), charts), `${buildKey(charts, go)}\n`);
+  const again = new Runner({ dryRun: true, out: quiet });
+  assert.equal((await provideTool(again, 'shopmesh-charts', { root, ignorePath: true, go })).source, 'present');
+  assert.deepEqual(again.plan, []);
 });

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"istio.io/istio/pkg/log"
 
+	"shopmesh.local/tools/istio/buildinfo"
 	"shopmesh.local/tools/istio/xdsproof"
 )
 
@@ -31,22 +31,10 @@ func main() {
 	flag.Usage = func() { fmt.Fprint(os.Stderr, usage) }
 	flag.Parse()
 	if *version {
-		fmt.Println("shopmesh-xds", istioVersion())
+		fmt.Println("shopmesh-xds", buildinfo.IstioModule())
 		return
 	}
 	os.Exit(run(*in, *verbose))
-}
-
-// istioVersion is the istio.io/istio module version linked in: the pilot code that generated the config.
-func istioVersion() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range info.Deps {
-			if d.Path == "istio.io/istio" {
-				return "istio.io/istio " + d.Version
-			}
-		}
-	}
-	return "istio.io/istio (unknown)"
 }
 
 func run(in string, verbose bool) int {
