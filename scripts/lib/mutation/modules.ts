@@ -77,7 +77,7 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'real-cli',
     file: 'test/support/real-cli.ts',
-    tests: ['test/support/real-cli.test.ts'],
+    tests: ['test/support/real-cli-judge.test.ts', 'test/support/real-cli.test.ts'],
     sandbox: ['scripts', 'test', 'overlays', 'services'],
     links: ['.bin'],
     equivalent: [],
