@@ -30,3 +30,23 @@ test('buffered lines are written on the next turn without flush', async () => {
   assert.equal(line.durationMs, 1.235);
   assert.equal('traceId' in line, false);
 });
+
+test('the request line is one valid JSON object with every field, escaped where the client chose it', () => {
+  const written: string[] = [];
+  const logger = createLogger({ service: 'products', sink: { write: (t) => written.push(t) }, immediate: true });
+  const before = Date.now();
+  logRequest(logger, { method: 'GET', path: '/products/"1"\n\\x', route: '/products/:id', status: 404, durationMs: 0.00049, requestId: 'abc-1', traceId: '0af7651916cd43dd8448eb211c80319c' });
+  logRequest(logger, { method: 'GET', path: '/a', route: '/a', status: 200, durationMs: Number.NaN, requestId: 'r', traceId: undefined });
+  const [first, second] = written.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(Object.keys(first!), ['time', 'level', 'service', 'msg', 'method', 'path', 'route', 'status', 'durationMs', 'requestId', 'traceId']);
+  assert.equal(first!.path, '/products/"1"\n\\x');
+  assert.equal(first!.status, 404);
+  assert.equal(first!.durationMs, 0);
+  assert.equal(first!.traceId, '0af7651916cd43dd8448eb211c80319c');
+  const time = Date.parse(first!.time as string);
+  assert.ok(time >= before && time <= Date.now(), 'the cached timestamp is the current millisecond');
+  assert.equal(second!.durationMs, null, 'a non-finite number is written as null, never as bare NaN');
+  assert.equal('traceId' in second!, false);
+  logRequest(logger, { method: 'GET', path: '/h', route: '/healthz', status: 200, durationMs: 1, requestId: 'r', traceId: undefined }, 'debug');
+  assert.equal(written.length, 2, 'below the threshold nothing is written');
+});

@@ -1,5 +1,6 @@
 // Structured JSON log lines on stdout. Lines are buffered and written once per event-loop turn, so
-// a request costs one JSON.stringify and no synchronous write; flush() drains the buffer on exit.
+// a request costs no synchronous write; flush() drains the buffer on exit. The per-request line is
+// built as one string from known fields, and the timestamp is formatted once per millisecond.
 import type { LogLevel } from './config.ts';
 
 export type LogFields = Record<string, unknown>;
@@ -11,6 +12,8 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   enabled(level: LogLevel): boolean;
+  /** Writes a line from already serialised JSON members (`,"key":value…`): the per-request line's fast path. */
+  writeMembers(level: LogLevel, msg: string, members: string): void;
   /** Writes anything buffered now. */
   flush(): void;
 }
@@ -21,6 +24,18 @@ export interface LogSink {
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 const MAX_BUFFERED_CHARS = 64 * 1024;
+
+let lastMs = Number.NaN;
+let lastIso = '';
+/** new Date().toISOString(), formatted once per millisecond: a busy server writes many lines in one. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
 
 export interface LoggerOptions {
   service: string;
@@ -46,22 +61,34 @@ export function createLogger(options: LoggerOptions): Logger {
     sink.write(text);
   };
 
-  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
+  const levelPrefix: Readonly<Record<LogLevel, string>> = {
+    debug: `","level":"debug"${servicePrefix}`,
+    info: `","level":"info"${servicePrefix}`,
+    warn: `","level":"warn"${servicePrefix}`,
+    error: `","level":"error"${servicePrefix}`,
+  };
+
+  const writeMembers = (level: LogLevel, msg: string, members: string): void => {
     if (RANK[level] < threshold) return;
-    let line = `{"time":"${new Date().toISOString()}","level":"${level}"${servicePrefix}${JSON.stringify(msg)}`;
-    if (fields !== undefined) {
-      for (const key in fields) {
-        const value = fields[key];
-        if (value === undefined || key === 'time' || key === 'level' || key === 'service' || key === 'msg') continue;
-        line += `,${JSON.stringify(key)}:${stringifyValue(value)}`;
-      }
-    }
-    buffer += `${line}}\n`;
+    buffer += `{"time":"${isoNow()}${levelPrefix[level]}${JSON.stringify(msg)}${members}}\n`;
     if (options.immediate || buffer.length > MAX_BUFFERED_CHARS) flush();
     else if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
     }
+  };
+
+  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    if (RANK[level] < threshold) return;
+    let members = '';
+    if (fields !== undefined) {
+      for (const key in fields) {
+        const value = fields[key];
+        if (value === undefined || key === 'time' || key === 'level' || key === 'service' || key === 'msg') continue;
+        members += `,${JSON.stringify(key)}:${stringifyValue(value)}`;
+      }
+    }
+    writeMembers(level, msg, members);
   };
 
   return {
@@ -71,6 +98,7 @@ export function createLogger(options: LoggerOptions): Logger {
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
     enabled: (level) => RANK[level] >= threshold,
+    writeMembers,
     flush,
   };
 }
@@ -94,16 +122,28 @@ export interface RequestLogEntry {
   traceId: string | undefined;
 }
 
-/** The one line written per request. */
+const routeJson = new Map<string, string>();
+const MAX_CACHED_ROUTES = 1_000;
+
+/** A route pattern as a JSON string; patterns are few, so each is serialised once. */
+function jsonRoute(route: string): string {
+  let json = routeJson.get(route);
+  if (json === undefined) {
+    json = JSON.stringify(route);
+    if (routeJson.size < MAX_CACHED_ROUTES) routeJson.set(route, json);
+  }
+  return json;
+}
+
+const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+
+/** The one line written per request, built as one string (no fields object, no per-key stringify). */
 export function logRequest(logger: Logger, entry: RequestLogEntry, level: LogLevel = 'info'): void {
   if (!logger.enabled(level)) return;
-  logger[level]('request', {
-    method: entry.method,
-    path: entry.path,
-    route: entry.route,
-    status: entry.status,
-    durationMs: Math.round(entry.durationMs * 1000) / 1000,
-    requestId: entry.requestId,
-    traceId: entry.traceId,
-  });
+  const trace = entry.traceId === undefined ? '' : `,"traceId":${JSON.stringify(entry.traceId)}`;
+  logger.writeMembers(
+    level,
+    'request',
+    `,"method":${JSON.stringify(entry.method)},"path":${JSON.stringify(entry.path)},"route":${jsonRoute(entry.route)},"status":${jsonNumber(entry.status)},"durationMs":${jsonNumber(Math.round(entry.durationMs * 1000) / 1000)},"requestId":${JSON.stringify(entry.requestId)}${trace}`,
+  );
 }
