@@ -60,7 +60,7 @@ export function strykerOptions(m: MutationModule, repoRoot: string, concurrency:
     jsonReporter: { fileName: path.join(repoRoot, 'reports', 'mutation', `${m.name}.json`) },
     logLevel: 'warn',
     fileLogLevel: 'off',
-    // Generous: on 2 busy cores a slow run must not pass for a killed mutant.
+    // Generous: on 2 busy cores a merely slow test run must not count as a killed mutant.
     timeoutMS: 10_000,
     incremental: false,
     warnings: { slow: false },
