@@ -1,6 +1,7 @@
 // The cluster look-ups and calls the scenario runner makes beyond apply/delete/wait: the scenario
 // record, the admin counter of the mirror target (through the API server's pod proxy), k6 Jobs and
 // their logs, the sandbox CA, and probes through the gateway.
+import { PORTS_CONFIGMAP } from '../providers/ports.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { request, Agent } from 'undici';
@@ -41,6 +42,8 @@ export interface ClusterOps {
   podsOf(kc: KubeConfig, namespace: string, selector: string): Promise<string[]>;
   adminStats(kc: KubeConfig, namespace: string, pod: string): Promise<number>;
   resetAdminStats(kc: KubeConfig, namespace: string, pod: string): Promise<void>;
+  /** The ports up recorded (ConfigMap kube-public/shopmesh-sandbox), or undefined. */
+  recordedPorts(kc: KubeConfig): Promise<Record<string, string> | undefined>;
   waitForJob(kc: KubeConfig, namespace: string, name: string, timeoutMs: number): Promise<'succeeded' | 'failed'>;
   jobLog(kc: KubeConfig, namespace: string, job: string): Promise<string>;
   secretValue(kc: KubeConfig, namespace: string, name: string, key: string): Promise<string | undefined>;
@@ -72,6 +75,10 @@ export const clusterOps: ClusterOps = {
     const parsed = JSON.parse(String(body)) as { requests?: unknown };
     if (typeof parsed.requests !== 'number') throw new Error(`${pod}: /admin/stats answered without a request count: ${String(body).slice(0, 200)}`);
     return parsed.requests;
+  },
+  async recordedPorts(kc) {
+    const cm = await readObject<{ apiVersion?: string; kind?: string; data?: Record<string, string> }>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: PORTS_CONFIGMAP.namespace, name: PORTS_CONFIGMAP.name });
+    return cm?.data;
   },
   async resetAdminStats(kc, namespace, pod) {
     // A DELETE: the admin port takes state changes only as non-simple requests, which a web page cannot send.

@@ -1,6 +1,7 @@
 // Readiness that proves the new config: before the measured load, a bounded probe whose answer the
 // baseline cannot give (a v2 answer, an injected abort, a 429, an overflow, a 403, a refused
 // plaintext call, a counter that moves). A timeout names the probe and what it saw instead.
+import { sandboxPorts } from '../providers/ports.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FixableError } from '../cli.ts';
 import { classify, header, type ResponseLike } from '../../../loadtests/lib/classify.ts';
@@ -9,8 +10,9 @@ import { GATEWAY_PROBES, ORDER_PATH, PRODUCT_PATH, SERVICE_PROBES } from '../../
 import type { Expectations } from '../../../loadtests/lib/expectations.ts';
 import type { Probe } from './cluster.ts';
 
-export const GATEWAY_HTTP = 'http://127.0.0.1:8080';
-export const GATEWAY_HTTPS_PORT = 8443;
+/** The gateway on this machine, at the ports in force (see providers/ports.ts; the runner adopts those up recorded). */
+export const gatewayHttp = (): string => `http://127.0.0.1:${sandboxPorts().http}`;
+export const gatewayHttpsPort = (): number => sandboxPorts().https;
 export const SHOP_HOST = 'shop.localhost';
 
 /** One request of a round: through the gateway, or plaintext straight into a pod (API server pod proxy, no sidecar of ours). */
@@ -43,7 +45,7 @@ export interface ReadinessIO {
   counter(namespace: string, selector: string): Promise<number>;
 }
 
-const via = (path: string, headers: Record<string, string> = {}): Call => ({ via: 'gateway', probe: { url: `${GATEWAY_HTTP}${path}`, headers: { Host: SHOP_HOST, ...headers } } });
+const via = (path: string, headers: Record<string, string> = {}): Call => ({ via: 'gateway', probe: { url: `${gatewayHttp()}${path}`, headers: { Host: SHOP_HOST, ...headers } } });
 const times = (n: number, call: Call | ((i: number) => Call)): Call[] => Array.from({ length: n }, (_, i) => (typeof call === 'function' ? call(i) : call));
 const statuses = (r: Round): string => {
   const counts = new Map<string, number>();
@@ -121,8 +123,8 @@ export function readinessPlan(e: Expectations, opts: { ca?: string } = {}): Read
         : simple('the storefront answering 2xx through the gateway', [via('/')], (r) => r.answers.every((a) => classify(a).ok));
     case 'tls':
       return simple(
-        `https://${e.host}:${GATEWAY_HTTPS_PORT}/ answering 2xx with the certificate verified against the sandbox CA`,
-        [{ via: 'gateway', probe: { url: `https://127.0.0.1:${GATEWAY_HTTPS_PORT}/`, headers: { Host: e.host }, servername: e.host, ...(opts.ca ? { ca: opts.ca } : {}) } }],
+        `https://${e.host}:${gatewayHttpsPort()}/ answering 2xx with the certificate verified against the sandbox CA`,
+        [{ via: 'gateway', probe: { url: `https://127.0.0.1:${gatewayHttpsPort()}/`, headers: { Host: e.host }, servername: e.host, ...(opts.ca ? { ca: opts.ca } : {}) } }],
         (r) => r.answers.every((a) => classify(a).ok),
       );
     case 'ratelimit': {
@@ -182,6 +184,6 @@ export async function waitUntilReady(plan: ReadinessPlan, io: ReadinessIO, opts:
   }
   throw new FixableError(
     `the new config is not live after ${Math.round(boundMs / 1000)} s: never saw ${plan.what}; the last round saw ${last ? plan.seen(last) : 'nothing'}`,
-    'is the gateway reachable on 127.0.0.1:8080 (`npm run status`)? which proxies lag: `istioctl proxy-status`',
+    `is the gateway reachable on 127.0.0.1:${sandboxPorts().http} (\`npm run status\`)? which proxies lag: \`istioctl proxy-status\``,
   );
 }

@@ -151,3 +151,30 @@ test("pruning never records up's own objects (managed-by shopmesh-up), so a swit
   assert.deepEqual(recorded.refs.map((r) => r.name), ['shop-localhost', 'shopmesh-scenario']);
   assert.deepEqual(refsToPrune(recorded.refs, withRecord([], 'baseline')).map((r) => r.name), ['shop-localhost']);
 });
+
+test('the runner sends its load to the gateway ports up recorded, unless this run was given its own', async (t) => {
+  const { adoptRecordedPorts, gatewayHttp, gatewayHttpsPort } = await import('./run.ts');
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const saved = { http: process.env.SHOPMESH_HTTP_PORT, https: process.env.SHOPMESH_HTTPS_PORT };
+  t.after(() => {
+    for (const [k, v] of [['SHOPMESH_HTTP_PORT', saved.http], ['SHOPMESH_HTTPS_PORT', saved.https]] as const) v === undefined ? delete process.env[k] : (process.env[k] = v);
+  });
+  delete process.env.SHOPMESH_HTTP_PORT;
+  delete process.env.SHOPMESH_HTTPS_PORT;
+  assert.equal(gatewayHttp(), 'http://127.0.0.1:8080');
+  const h = harness();
+  try {
+    // microk8s: up recorded its NodePorts.
+    h.deps.cluster = { ...h.deps.cluster, recordedPorts: async () => ({ httpPort: '30080', httpsPort: '30443', registryPort: '32000' }) };
+    await adoptRecordedPorts(h.runner, h.deps, new KubeConfig());
+    assert.equal(gatewayHttp(), 'http://127.0.0.1:30080');
+    assert.equal(gatewayHttpsPort(), 30443);
+    assert.match(h.text(), /the gateway answers on 127\.0\.0\.1:30080 \(HTTP\) and :30443 \(HTTPS\), as up recorded/);
+    // A port given to this run wins over the record.
+    process.env.SHOPMESH_HTTP_PORT = '9080';
+    await adoptRecordedPorts(h.runner, h.deps, new KubeConfig());
+    assert.equal(gatewayHttp(), 'http://127.0.0.1:9080');
+  } finally {
+    h.done();
+  }
+});

@@ -1,5 +1,6 @@
 // `npm run scenario:<name>`: render → check → guard → apply (pruning the last scenario's leftovers)
 // → wait for rollouts and config propagation → derive expectations → k6 → verdict table → report.
+import { PORT_VARIABLES, portsFromConfigMap, sandboxPorts } from '../providers/ports.ts';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,10 +26,10 @@ import { k6JobName, k6JobObjects, k6JobRoles } from '../k6/job.ts';
 import { CATALOGUE } from './catalogue.ts';
 import type { ClusterOps, Probe } from './cluster.ts';
 import { deriveExpectations } from './expectations.ts';
-import { GATEWAY_HTTP, GATEWAY_HTTPS_PORT, SHOP_HOST, lbUser, readinessPlan, waitUntilReady, type ReadinessIO } from './readiness.ts';
+import { gatewayHttp, gatewayHttpsPort, SHOP_HOST, lbUser, readinessPlan, waitUntilReady, type ReadinessIO } from './readiness.ts';
 import { FIELD_MANAGER, ownedByUp, readRecord, refOf, refsToPrune, withRecord } from './record.ts';
 
-export { GATEWAY_HTTP, GATEWAY_HTTPS_PORT, SHOP_HOST };
+export { gatewayHttp, gatewayHttpsPort, SHOP_HOST };
 const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
 const CERTIFICATE_TIMEOUT_S = 120;
 
@@ -223,9 +224,9 @@ async function runnerPhases(runner: Runner, deps: ScenarioDeps, e: Expectations,
   if (e.scenario !== 'tls') return { external, noise };
   const phase = loadPlan(e).find((p) => p.driver === 'runner')!;
   const total = phase.rate * phase.durationS;
-  const probe: Probe = { url: `https://127.0.0.1:${GATEWAY_HTTPS_PORT}/`, headers: { Host: e.host }, servername: e.host, ...(ca ? { ca } : {}) };
+  const probe: Probe = { url: `https://127.0.0.1:${gatewayHttpsPort()}/`, headers: { Host: e.host }, servername: e.host, ...(ca ? { ca } : {}) };
   await runner.step(`runner: ${total} HTTPS requests at ${phase.rate}/s, each verified against the sandbox CA only`, async () => {
-    await runner.api(`GET https://${e.host}:${GATEWAY_HTTPS_PORT}/ (SNI ${e.host}, CA sandbox-ca.crt) × ${total}`, async () => {
+    await runner.api(`GET https://${e.host}:${gatewayHttpsPort()}/ (SNI ${e.host}, CA sandbox-ca.crt) × ${total}`, async () => {
       let ok = 0;
       let n = 0;
       const start = Date.now();
@@ -250,11 +251,11 @@ async function runnerPhases(runner: Runner, deps: ScenarioDeps, e: Expectations,
 async function lbSpread(runner: Runner, deps: ScenarioDeps, e: Extract<Expectations, { scenario: 'lb' }>): Promise<Record<string, Observation>> {
   const external: Record<string, Observation> = {};
   await runner.step(`lb spread: one ${PRODUCT_PATH} per user id through the gateway, reading x-pod`, async () => {
-    await runner.api(`GET ${GATEWAY_HTTP}${PRODUCT_PATH} (${e.hashHeader}: ${lbUser(0)}…${lbUser(e.users - 1)})`, async () => {
+    await runner.api(`GET ${gatewayHttp()}${PRODUCT_PATH} (${e.hashHeader}: ${lbUser(0)}…${lbUser(e.users - 1)})`, async () => {
       const byPod = new Map<string, number>();
       let answered = 0;
       for (let i = 0; i < e.users; i++) {
-        const c = classify(await deps.cluster.probe({ url: `${GATEWAY_HTTP}${PRODUCT_PATH}`, headers: { Host: SHOP_HOST, [e.hashHeader]: lbUser(i) } }));
+        const c = classify(await deps.cluster.probe({ url: `${gatewayHttp()}${PRODUCT_PATH}`, headers: { Host: SHOP_HOST, [e.hashHeader]: lbUser(i) } }));
         if (!c.ok || !c.pod) continue;
         answered++;
         byPod.set(c.pod, (byPod.get(c.pod) ?? 0) + 1);
@@ -269,7 +270,7 @@ async function lbSpread(runner: Runner, deps: ScenarioDeps, e: Extract<Expectati
 
 async function runOnHost(runner: Runner, deps: ScenarioDeps, kube: SandboxKubeConfig | undefined, e: Expectations, reportDir: string, ca?: string): Promise<{ summaries: K6Summary[]; external: Record<string, Observation>; k6Failed: boolean }> {
   const k6 = await deps.ensureK6(runner);
-  const env: Record<string, string> = { BASE_URL: GATEWAY_HTTP, HOST_HEADER: SHOP_HOST };
+  const env: Record<string, string> = { BASE_URL: gatewayHttp(), HOST_HEADER: SHOP_HOST };
   let mirrorPods: string[] = [];
   if (e.scenario === 'mirror') {
     await runner.step(`reset the request counter of ${e.service} ${e.mirrorVersion}`, async () => {
@@ -358,6 +359,7 @@ export async function runScenario(runner: Runner, deps: ScenarioDeps, name: Scen
   const kube = await runner.step('guard: the sandbox kube context', async () => {
     const k = deps.kube(runner.dryRun);
     runner.note(k ? `context ${k.context} (${k.provider})` : 'no sandbox context found: dry-run plan only');
+    if (k) await adoptRecordedPorts(runner, deps, k.kc);
     return k;
   });
   await applyScenario(runner, deps, kube, name, objects);
@@ -396,6 +398,20 @@ export async function runScenario(runner: Runner, deps: ScenarioDeps, name: Scen
   writeFileSync(path.join(reportDir, 'verdict.json'), JSON.stringify({ scenario: name, expectations, rows, k6ThresholdsFailed: k6Failed, pass: !failed }, null, 2));
   runner.note(failed ? `✗ ${name}: claims failed${k6Failed ? ' (k6 exit 99: thresholds crossed)' : ''}` : `✓ ${name}: every claim holds`);
   return { code: failed ? 1 : 0, rows, reportDir };
+}
+
+/**
+ * The gateway ports `up` recorded (it may have moved them, and microk8s uses NodePorts), unless this
+ * run was given its own through the environment.
+ */
+export async function adoptRecordedPorts(runner: Runner, deps: ScenarioDeps, kc: KubeConfig): Promise<void> {
+  const data = await deps.cluster.recordedPorts(kc).catch(() => undefined);
+  if (!data) return;
+  const recorded = portsFromConfigMap(data, sandboxPorts());
+  for (const [key, variable] of [['http', PORT_VARIABLES.http], ['https', PORT_VARIABLES.https]] as const) {
+    if (!process.env[variable]) process.env[variable] = String(recorded[key]);
+  }
+  runner.note(`the gateway answers on 127.0.0.1:${sandboxPorts().http} (HTTP) and :${sandboxPorts().https} (HTTPS), as up recorded`);
 }
 
 /** `npm run scenario:reset`: baseline, pruning whatever the last scenario added. */
