@@ -62,7 +62,7 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'claims',
     file: 'loadtests/lib/claims.ts',
-    tests: ['loadtests/lib/claims.test.ts'],
+    tests: ['loadtests/lib/claims.test.ts', 'loadtests/lib/power.test.ts', 'loadtests/lib/verdicts.test.ts'],
     sandbox: ['loadtests'],
     equivalent: [],
   },
@@ -71,6 +71,7 @@ export const MODULES: readonly MutationModule[] = [
     file: 'scripts/lib/tools/index.ts',
     tests: ['scripts/lib/tools/tools.test.ts'],
     sandbox: ['scripts', 'test', 'tools'],
+    links: ['.bin'],
     tsx: true,
     equivalent: [],
   },
