@@ -202,7 +202,7 @@ test('the ratelimit share is what the buckets cannot pass, with one refill of sl
 });
 
 test('the accepted range per claim kind, clamped to shares', () => {
-  const share = (p: number, side: 'both' | 'lower', slack?: number): Claim => ({ id: 's', title: 's', kind: 'share', p, minSamples: 100, side, ...(slack !== undefined ? { slack } : {}) });
+  const share = (p: number, side: 'both' | 'lower' | 'upper', slack?: number): Claim => ({ id: 's', title: 's', kind: 'share', p, minSamples: 100, side, ...(slack !== undefined ? { slack } : {}) });
   const band = toleranceBand(0.5, 200, 2);
   assert.deepEqual(expectedRange(share(0.5, 'both'), 200, 2), { lo: band.lo, hi: band.hi });
   assert.deepEqual(expectedRange(share(0.5, 'lower'), 200, 2), { lo: band.lo, hi: 1 }, 'a one-sided claim has no upper bound');
