@@ -89,3 +89,20 @@ test('the admin port answers only to IP literals, localhost and named hosts (DNS
     assert.equal(res.status, 403, host);
   }
 });
+
+test('switches changed at run time take effect on the next request, and turning them off restores the pass-through', async () => {
+  const slept: number[] = [];
+  const switches = createSwitches(off, { random: () => 0, sleep: async (ms) => void slept.push(ms) });
+  const app = appWith(switches);
+  assert.equal((await app.request('/x')).status, 200);
+  switches.update({ errorPercent: 100, errorStatus: 503 });
+  assert.equal((await app.request('/x')).status, 503);
+  switches.update({ errorPercent: 0, latencyMs: 25 });
+  assert.equal((await app.request('/x')).status, 200);
+  assert.deepEqual(slept, [25], 'latency alone engages the switches');
+  switches.update({ latencyMs: 0, alwaysFail: true });
+  assert.equal((await app.request('/x')).status, 503);
+  switches.update({ alwaysFail: false });
+  assert.equal((await app.request('/x')).status, 200);
+  assert.deepEqual(slept, [25]);
+});

@@ -1,6 +1,6 @@
 // Behaviour switches used by the scenarios (added latency, an error share, one always-failing pod)
 // and the admin API that reads and changes them at run time on the admin port.
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import * as z from 'zod/mini';
 import { SWITCH_LIMITS, type SwitchSettings } from './config.ts';
@@ -35,6 +35,11 @@ export function deferredFailure(c: Context): DeferredFailure | undefined {
   return (c.var as { deferredFailure?: DeferredFailure }).deferredFailure;
 }
 
+/** Whether any switch can change a request: added latency, an error share, or always failing. */
+function isEngaged(s: Readonly<SwitchSettings>): boolean {
+  return (s.latencyMs > 0 && s.latencyPercent > 0) || s.errorPercent > 0 || s.alwaysFail;
+}
+
 export interface SwitchesOptions {
   random?: RandomSource;
   sleep?: Sleep;
@@ -44,10 +49,10 @@ export function createSwitches(initial: SwitchSettings, options: SwitchesOptions
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
   let current: Readonly<SwitchSettings> = Object.freeze({ ...initial });
+  let engaged = isEngaged(current);
   let deferWhen: ((c: Context) => boolean) | undefined;
 
-  const middleware: MiddlewareHandler = async (c, next) => {
-    const s = current;
+  const apply = async (c: Context, next: Next, s: Readonly<SwitchSettings>): Promise<Response | void> => {
     if (s.latencyMs > 0 && s.latencyPercent > 0 && random() * 100 < s.latencyPercent) await sleep(s.latencyMs);
     const why = s.alwaysFail ? 'ALWAYS_FAIL' : s.errorPercent > 0 && random() * 100 < s.errorPercent ? `ERROR_PERCENT=${s.errorPercent}` : undefined;
     if (why !== undefined) {
@@ -59,11 +64,14 @@ export function createSwitches(initial: SwitchSettings, options: SwitchesOptions
     }
     await next();
   };
+  // With every switch off (the usual case) a request passes straight through: no async frame of its own.
+  const middleware: MiddlewareHandler = (c, next) => (engaged ? apply(c, next, current) : next());
 
   return {
     get: () => current,
     update(patch) {
       current = Object.freeze({ ...current, ...patch });
+      engaged = isEngaged(current);
       return current;
     },
     middleware,
