@@ -31,13 +31,14 @@ export function cpuMicros(pid: number): number {
 }
 
 /** Reads a kB field (VmRSS, VmHWM) from /proc/<pid>/status text, in MB. */
-export function parseStatusMb(status: string, field: 'VmRSS' | 'VmHWM'): number {
+export function parseStatusMb(status: string, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   if (!match) throw new Error(`no ${field} in /proc status`);
   return Number(match[1]) / 1024;
 }
 
-export function memoryMb(pid: number): { rss: number; peak: number } {
+/** Resident memory (VmRSS), its peak, and the private part (RssAnon: heap and stacks, without the shared pages of the node binary). */
+export function memoryMb(pid: number): { rss: number; peak: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rss: parseStatusMb(status, 'VmRSS'), peak: parseStatusMb(status, 'VmHWM') };
+  return { rss: parseStatusMb(status, 'VmRSS'), peak: parseStatusMb(status, 'VmHWM'), anon: parseStatusMb(status, 'RssAnon') };
 }

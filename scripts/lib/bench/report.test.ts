@@ -23,6 +23,11 @@ function run(scale = 1): RunResult {
       hono: { users: [50, 50, 50], products: [48, 48, 48] },
       raw: { users: [45, 45, 46], products: [44, 44, 44] },
     },
+    idleAnonMb: {
+      shop: { users: [20, 21, 22], products: [18, 18, 18] },
+      hono: { users: [15, 15, 15], products: [14, 14, 14] },
+      raw: { users: [12, 12, 12], products: [11, 11, 11] },
+    },
     peakRssMb: { shop: { users: 80, products: 90 }, hono: { users: 70, products: 60 }, raw: { users: 50, products: 50 } },
     load: { start: 0.5, end: 0.7 },
   };
@@ -44,6 +49,7 @@ test('ratios are medians of per-alternation ratios, with their min and max', () 
   assert.equal(f.sides.shop.idleRssMb.median, 61);
   assert.equal(f.sides.shop.idleRssByService.products, 55);
   assert.equal(f.sides.shop.peakRssMb, 90);
+  assert.equal(f.sides.shop.idleAnonMb.median, 21, 'the private memory of the service with the largest RSS');
   assert.equal(f.sides.shop.ordersErrors, 3);
 });
 

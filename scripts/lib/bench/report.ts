@@ -17,6 +17,8 @@ export interface SideFigures {
   idleRssMb: Spread;
   /** Median idle RSS of each service. */
   idleRssByService: Record<string, number>;
+  /** The largest service's private memory (RssAnon) samples. */
+  idleAnonMb: Spread;
   peakRssMb: number;
 }
 
@@ -52,6 +54,7 @@ function sideFigures(run: RunResult, side: SideName): SideFigures {
     coldStartMs: spread(run.coldStartMs[side]),
     idleRssMb: spread(largest === undefined ? [] : run.idleRssMb[side][largest]!),
     idleRssByService: idleByService,
+    idleAnonMb: spread(largest === undefined ? [] : (run.idleAnonMb[side][largest] ?? [])),
     peakRssMb: Math.max(...Object.values(run.peakRssMb[side])),
   };
 }
@@ -126,6 +129,7 @@ export function runSummary(run: RunResult): Record<string, unknown> {
     ...spreadKeys('cold_start_ratio', f.vsRaw.shop.coldStart, 3),
     ...spreadKeys('idle_rss_mb', shop.idleRssMb, 1),
     ...spreadKeys('idle_rss_ratio', f.vsRaw.shop.idleRss, 3),
+    ...spreadKeys('idle_rss_anon_mb', shop.idleAnonMb, 1),
     idle_rss_mb_by_service: Object.fromEntries(Object.entries(shop.idleRssByService).map(([k, v]) => [k, n(v, 1)])),
     peak_rss_mb: n(shop.peakRssMb, 1),
     ...spreadKeys('hono_products_rps_ratio', f.vsRaw.hono.productsRps, 3),
@@ -141,6 +145,7 @@ export function runSummary(run: RunResult): Record<string, unknown> {
     cold_start_ms_raw: n(raw.coldStartMs.median, 1),
     idle_rss_mb_hono: n(hono.idleRssMb.median, 1),
     idle_rss_mb_raw: n(raw.idleRssMb.median, 1),
+    idle_rss_anon_mb_raw: n(raw.idleAnonMb.median, 1),
     load_1m_start: n(run.load.start, 2),
     load_1m_end: n(run.load.end, 2),
   };
@@ -210,6 +215,7 @@ export function benchRows(run: RunResult, options: BenchNumbers, instructions?: 
     noRatio('GET /orders/5001 errors + dropped', (s) => s.ordersErrors, 0),
     [`cold start to first 200 (median of ${options.coldStarts})`, ...cells((s) => s.coldStartMs.median, 0, ' ms'), ratioCell(f.vsRaw.shop.coldStart), ratioCell(f.vsRaw.hono.coldStart)],
     ['idle RSS, largest service', ...cells((s) => s.idleRssMb.median, 1, ' MB'), ratioCell(f.vsRaw.shop.idleRss), ratioCell(f.vsRaw.hono.idleRss)],
+    noRatio('  of which private (RssAnon)', (s) => s.idleAnonMb.median, 1, ' MB'),
     noRatio('peak RSS, largest service', (s) => s.peakRssMb, 1, ' MB'),
   );
   return rows;

@@ -142,6 +142,7 @@ test('/proc stat and status parsing', () => {
   assert.equal(parseStatTicks(stat), 100);
   assert.equal(parseStatusMb('Name:\tnode\nVmHWM:\t   102400 kB\nVmRSS:\t    51200 kB\n', 'VmRSS'), 50);
   assert.equal(parseStatusMb('VmHWM:\t   102400 kB\n', 'VmHWM'), 100);
+  assert.equal(parseStatusMb('VmRSS:\t 51200 kB\nRssAnon:\t    10240 kB\n', 'RssAnon'), 10);
   assert.throws(() => parseStatusMb('Name: x\n', 'VmRSS'), /no VmRSS/);
 });
 

@@ -68,6 +68,8 @@ export interface RunResult {
   coldStartMs: Record<SideName, number[]>;
   /** RSS samples of each service while idle, MB. */
   idleRssMb: Record<SideName, Record<string, number[]>>;
+  /** The private part of the same samples (RssAnon), MB. */
+  idleAnonMb: Record<SideName, Record<string, number[]>>;
   peakRssMb: Record<SideName, Record<string, number>>;
   /** 1-minute load average when the run began and ended. */
   load: { start: number; end: number };
@@ -214,13 +216,18 @@ async function startStack(label: string, bundles: Bundles, env: Record<string, s
 
 const serviceOf = (p: ServiceProcess) => p.name.split(' ')[1]!;
 
-async function idleMemory(stack: Stack): Promise<Record<string, number[]>> {
-  const samples: Record<string, number[]> = Object.fromEntries(stack.all.map((p) => [serviceOf(p), []]));
+async function idleMemory(stack: Stack): Promise<{ rss: Record<string, number[]>; anon: Record<string, number[]> }> {
+  const rss: Record<string, number[]> = Object.fromEntries(stack.all.map((p) => [serviceOf(p), []]));
+  const anon: Record<string, number[]> = Object.fromEntries(stack.all.map((p) => [serviceOf(p), []]));
   for (let i = 0; i < IDLE_SAMPLES; i++) {
     if (i > 0) await sleep(200);
-    for (const p of stack.all) samples[serviceOf(p)]!.push(memoryMb(p.child.pid!).rss);
+    for (const p of stack.all) {
+      const m = memoryMb(p.child.pid!);
+      rss[serviceOf(p)]!.push(m.rss);
+      anon[serviceOf(p)]!.push(m.anon);
+    }
   }
-  return samples;
+  return { rss, anon };
 }
 
 async function productsRound(stack: Stack, options: BenchNumbers): Promise<ProductsRound> {
@@ -262,7 +269,8 @@ async function oneRun(prepared: Prepared, options: BenchOptions, runIndex: numbe
     for (const side of SIDES) stacks[side] = await startStack(side, prepared.bundles[side], prepared.env[side]);
     await sleep(500);
     const idleRssMb = perSide<Record<string, number[]>>(() => ({}));
-    for (const side of SIDES) idleRssMb[side] = await idleMemory(stacks[side]!);
+    const idleAnonMb = perSide<Record<string, number[]>>(() => ({}));
+    for (const side of SIDES) ({ rss: idleRssMb[side], anon: idleAnonMb[side] } = await idleMemory(stacks[side]!));
 
     // One unmeasured round per side first, so the first measured alternation is not the JIT's.
     for (const side of SIDES) await productsRound(stacks[side]!, { ...options, warmupMs: 0 });
@@ -287,7 +295,7 @@ async function oneRun(prepared: Prepared, options: BenchOptions, runIndex: numbe
     for (const order of interleavePlan(SIDES, options.coldStarts)) {
       for (const side of order) coldStartMs[side].push(await coldStartOnce(prepared.bundles[side].products, coldEnv(side), PRODUCT_PATH));
     }
-    return { products, orders, coldStartMs, idleRssMb, peakRssMb, load: { start: loadStart, end: loadAverages()[0] } };
+    return { products, orders, coldStartMs, idleRssMb, idleAnonMb, peakRssMb, load: { start: loadStart, end: loadAverages()[0] } };
   } finally {
     await stopAll(stacks);
   }
