@@ -18,7 +18,7 @@ import { currentScenario, ensureJwtSecret, ensureServiceTokenSecret, SERVICE_TOK
 import { waitForRollouts } from './lib/kube/wait.ts';
 import { failures, formatChecks, runPreflight, type PreflightDeps } from './lib/preflight/index.ts';
 import { resolveProvider } from './lib/providers/index.ts';
-import { applyPortOptions, DEFAULT_PORTS, PORT_OPTIONS, PORT_VARIABLES, PORTS_CONFIGMAP, portsConfigMap } from './lib/providers/ports.ts';
+import { addedFromRecord, applyPortOptions, DEFAULT_PORTS, PORT_OPTIONS, PORT_VARIABLES, PORTS_CONFIGMAP, portsConfigMap, type SandboxPorts } from './lib/providers/ports.ts';
 import type { ClusterProvider, ToolPaths } from './lib/providers/types.ts';
 import { ensureTool, preferProjectBin, type EnsureToolOptions } from './lib/tools/index.ts';
 import { repoRoot } from './lib/versions.ts';
@@ -61,6 +61,14 @@ export async function resolveTools(runner: Runner, provider: ClusterProvider, op
   const tools: ToolPaths = {};
   for (const name of ['kubectl', 'helm', ...provider.tools] as const) tools[name] = await ensureTool(runner, name, opts);
   return tools;
+}
+
+/** Records the ports and, on a shared cluster, what up enabled, adding to what earlier runs recorded. */
+async function recordSandbox(runner: Runner, kc: KubeConfig, provider: ClusterProvider, ports: SandboxPorts, reachable: boolean): Promise<void> {
+  const earlier = reachable && !runner.dryRun ? await readObject<KubeObject & { data?: Record<string, string> }>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: PORTS_CONFIGMAP.namespace, name: PORTS_CONFIGMAP.name }).catch(() => undefined) : undefined;
+  const added = [...addedFromRecord(earlier?.data), ...(provider.addedByUp?.() ?? [])];
+  const recorded = provider.name === 'microk8s' ? { ...ports, http: provider.httpPort, https: provider.httpsPort } : ports;
+  await serverSideApply(runner, kc, [portsConfigMap(recorded, added)], { fieldManager: 'shopmesh' });
 }
 
 export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
@@ -107,7 +115,7 @@ export async function up(argv: string[], deps: UpDeps = {}): Promise<number> {
   const clusterReachable = !runner.dryRun || (Boolean(planned) && (await provider.clusterState(runner, tools)) === 'running');
   if (provider.wire) await runner.step('registry wiring visible to Tilt (local-registry-hosting)', () => provider.wire!(runner, kc));
   await runner.step(`host ports recorded for status and the scenarios (${PORTS_CONFIGMAP.namespace}/${PORTS_CONFIGMAP.name})`, () =>
-    serverSideApply(runner, kc, [portsConfigMap(provider.name === 'microk8s' ? { ...ports, http: provider.httpPort, https: provider.httpsPort } : ports)], { fieldManager: 'shopmesh' }),
+    recordSandbox(runner, kc, provider, ports, clusterReachable),
   );
 
   const ownership = { ownsCluster: provider.ownsCluster };

@@ -34,6 +34,8 @@ export interface StubState {
   crds?: Record<string, string>;
   /** CRDs labelled as shopmesh's. */
   ownedCrds?: string[];
+  /** The data of up's record, ConfigMap kube-public/shopmesh-sandbox, when it exists. */
+  sandboxRecord?: Record<string, string>;
   /** Namespaces that exist, with their labels (for microk8s, the user's own cluster). */
   namespaces?: Record<string, Record<string, string>>;
   deployments?: string[];
@@ -152,6 +154,7 @@ switch (tool) {
       out(JSON.stringify({ metadata: { name, labels: state.ownedCrds.includes(name) ? { 'app.kubernetes.io/managed-by': 'shopmesh' } : {}, annotations: { 'gateway.networking.k8s.io/bundle-version': state.crds[name] } } }));
       break;
     }
+    if (has('get', 'configmap', 'shopmesh-sandbox')) { if (!state.sandboxRecord) fail('Error from server (NotFound): configmaps "shopmesh-sandbox" not found'); out(JSON.stringify({ data: state.sandboxRecord })); break; }
     if (has('get', 'namespace')) {
       const name = args[args.indexOf('namespace') + 1];
       if (!(name in state.namespaces)) fail('Error from server (NotFound): namespaces "' + name + '" not found');

@@ -10,6 +10,7 @@ import { FixableError } from '../cli.ts';
 import { sandboxContext } from '../kube/context.ts';
 import { listReleases } from '../kube/helm.ts';
 import { isOwned, OWNED } from '../kube/ownership.ts';
+import { addedFromRecord, PORTS_CONFIGMAP } from './ports.ts';
 import type { Runner } from '../plan.ts';
 import { HTTP_NODE_PORT, HTTPS_NODE_PORT, NODE_PORT_GATEWAY, toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
@@ -63,6 +64,9 @@ export function mergeKubeconfig(extra: string, target = defaultKubeconfigPath())
   writeFileSync(target, merged.exportConfig(), { mode: 0o600 });
 }
 
+/** The addons this run of up enabled (the record in the cluster keeps those of earlier runs). */
+const enabledNow: string[] = [];
+
 export const microk8sProvider: ClusterProvider = {
   name: 'microk8s',
   context: sandboxContext('microk8s'),
@@ -102,7 +106,10 @@ export const microk8sProvider: ClusterProvider = {
     await runner.step(`microk8s addons ${MICROK8S_ADDONS.join(', ')}`, async () => {
       for (const addon of MICROK8S_ADDONS) {
         if (status.enabled.includes(addon)) runner.note(`${addon} enabled`);
-        else await runner.exec('microk8s', ['enable', addon]);
+        else {
+          await runner.exec('microk8s', ['enable', addon]);
+          enabledNow.push(addon);
+        }
       }
     });
     await runner.step('kube context microk8s in your kubeconfig', async () => {
@@ -119,6 +126,10 @@ export const microk8sProvider: ClusterProvider = {
   },
 
   // The cluster is the user's own: only what carries shopmesh's mark is removed, the rest is named and kept.
+  addedByUp() {
+    return [...enabledNow];
+  },
+
   async down(runner: Runner, tools: ToolPaths, opts) {
     const helm = toolPath(tools, 'helm');
     const kubectl = toolPath(tools, 'kubectl');
@@ -146,6 +157,17 @@ export const microk8sProvider: ClusterProvider = {
     const crds = await runner.query(kubectl, ['--context', this.context, 'get', 'crd', '--selector', OWNED, '-o', 'name']);
     const owned = crds.code === 0 ? crds.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
     if (owned.length) await runner.exec(kubectl, ['--context', this.context, 'delete', ...owned, '--ignore-not-found']);
-    if (opts.all) await runner.exec('microk8s', ['disable', 'registry']);
+    if (opts.all) {
+      // Only the addons up enabled (recorded in the cluster); ones the user had before stay.
+      const record = await runner.query(kubectl, ['--context', this.context, 'get', 'configmap', PORTS_CONFIGMAP.name, '-n', PORTS_CONFIGMAP.namespace, '-o', 'json']);
+      let added: string[] = [];
+      try {
+        added = addedFromRecord((JSON.parse(record.stdout) as { data?: Record<string, string> }).data);
+      } catch {
+        added = [];
+      }
+      for (const addon of ['registry', 'hostpath-storage', 'dns'].filter((a) => added.includes(a))) await runner.exec('microk8s', ['disable', addon]);
+      for (const addon of MICROK8S_ADDONS.filter((a) => !added.includes(a))) runner.note(`kept the ${addon} addon: up did not enable it`);
+    }
   },
 };

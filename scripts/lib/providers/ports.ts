@@ -60,16 +60,29 @@ export function applyPortOptions(options: Partial<Record<'http-port' | 'https-po
   return sandboxPorts(env);
 }
 
-/** What `up` records in the cluster (ConfigMap kube-public/shopmesh-sandbox) and `status` reads back. */
+/**
+ * What `up` records in the cluster (ConfigMap kube-public/shopmesh-sandbox): the ports, which `status`
+ * and the scenarios read back, and what up enabled on a shared cluster, which `down --all` removes.
+ */
 export const PORTS_CONFIGMAP = { namespace: 'kube-public', name: 'shopmesh-sandbox' } as const;
 
-export function portsConfigMap(ports: SandboxPorts): import('../kube/render.ts').KubeObject {
+export function portsConfigMap(ports: SandboxPorts, addedByUp: string[] = []): import('../kube/render.ts').KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { ...PORTS_CONFIGMAP, labels: { 'app.kubernetes.io/managed-by': 'shopmesh-up' } },
-    data: { httpPort: String(ports.http), httpsPort: String(ports.https), registryPort: String(ports.registry) },
+    data: {
+      httpPort: String(ports.http),
+      httpsPort: String(ports.https),
+      registryPort: String(ports.registry),
+      ...(addedByUp.length ? { addedByUp: [...new Set(addedByUp)].sort().join(',') } : {}),
+    },
   };
+}
+
+/** What up enabled on a shared cluster, from the record (comma-separated). */
+export function addedFromRecord(data: Record<string, string> | undefined): string[] {
+  return (data?.addedByUp ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** The recorded ports, where the ConfigMap has them; undefined fields fall back to what is in force. */

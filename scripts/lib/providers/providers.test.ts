@@ -83,3 +83,15 @@ test('an interrupted create is recovered: a missing context is exported again, a
   assert.match(k.text(), /the API server of kind-shopmesh does not answer after 2 tries \(a half-created cluster\?\): deleting and recreating it/);
   assert.deepEqual(mutatingCalls(stubs.calls()), ['kind delete cluster --name shopmesh']);
 });
+
+test('microk8s: down --all disables only the addons up enabled, as its record in the cluster says', async (t) => {
+  const stubs = stubbed(t, { microk8s: { running: true, addons: ['dns', 'registry', 'hostpath-storage'] }, sandboxRecord: { httpPort: '30080', addedByUp: 'hostpath-storage,registry' } });
+  const c = capture();
+  await microk8sProvider.down(new Runner({ out: c.out }), {}, { all: true });
+  assert.deepEqual(mutatingCalls(stubs.calls()).filter((l) => l.startsWith('microk8s')), ['microk8s disable registry', 'microk8s disable hostpath-storage']);
+  assert.match(c.text(), /kept the dns addon: up did not enable it/);
+  // No record (a sandbox from before, or someone else's microk8s): no addon is touched.
+  const bare = stubbed(t, { microk8s: { running: true, addons: ['dns', 'registry'] } });
+  await microk8sProvider.down(new Runner({ out: capture().out }), {}, { all: true });
+  assert.deepEqual(mutatingCalls(bare.calls()).filter((l) => l.startsWith('microk8s')), []);
+});

@@ -37,6 +37,8 @@ export interface ClusterProvider {
   clusterState(runner: Runner, tools: ToolPaths): Promise<ClusterState>;
   /** Host ports already held by the sandbox's own containers (not a conflict). */
   ownedPorts(runner: Runner, tools: ToolPaths): Promise<number[]>;
+  /** What up enabled on a shared cluster (microk8s addons), so the record lets down remove only that. */
+  addedByUp?(): string[];
   /** Creates (or starts, or repairs) the registry and the cluster. Safe to re-run. */
   up(runner: Runner, tools: ToolPaths): Promise<void>;
   /** Wiring that needs the cluster's API (kind's local-registry-hosting ConfigMap). */
