@@ -76,6 +76,13 @@ export const MODULES: readonly MutationModule[] = [
     equivalent: [],
   },
   {
+    name: 'guards',
+    file: 'services/shared/src/guards.ts',
+    tests: ['services/shared/src/guards.edges.test.ts', 'services/shared/src/guards.test.ts'],
+    sandbox: ['services'],
+    equivalent: [],
+  },
+  {
     name: 'real-cli',
     file: 'test/support/real-cli.ts',
     tests: ['test/support/real-cli-judge.test.ts', 'test/support/real-cli.test.ts'],
