@@ -4,7 +4,11 @@ import { parseCommand, runMain, UsageError } from './lib/cli.ts';
 import { describeMachine, loadAverages, machineLine } from './lib/bench/machine.ts';
 import { benchRows, benchStability, benchSummary, TABLE_HEADER } from './lib/bench/report.ts';
 import { formatTable, stabilityLine } from './lib/bench/stats.ts';
-import { parseBenchNumbers, runBench, SIDES } from './lib/bench/suite.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { profileService, type ProfileSummary } from './lib/bench/profile.ts';
+import { parseBenchNumbers, runBench, shopEnvironment, SIDES, type BenchNumbers } from './lib/bench/suite.ts';
 
 const spec = {
   name: 'npm run bench',
@@ -19,6 +23,7 @@ const spec = {
     concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput rounds.', default: '32' },
     'cold-starts': { type: 'string', description: 'Cold starts per side (the figure is their median).', default: '7' },
     callgrind: { type: 'string', description: 'Products requests counted under valgrind --tool=callgrind per side; 0 skips the count.', default: '300' },
+    profile: { type: 'boolean', description: 'Instead of the benchmark: run products and orders from source under node --cpu-prof with the same load, and print what each request spends its time on.' },
     json: { type: 'boolean', description: 'End with one JSON line: each median with _min/_max (products_rps_ratio, products_cpu_ratio, orders_p99_ms, orders_p99_ratio, cold_start_ms, idle_rss_mb, …), the stability verdict, the commit and the machine.' },
   },
   details: `Everything runs on 127.0.0.1: users, products and orders compiled with esbuild (as in the image), and the
@@ -45,6 +50,7 @@ await runMain(async () => {
   const log = (line: string) => process.stderr.write(`… ${line}\n`);
   const machine = describeMachine();
   log(`${machineLine(machine)}; load average ${loadAverages().map((l) => l.toFixed(2)).join(' ')}`);
+  if (parsed.options.profile) return profile(numbers, log, machine);
   const result = await runBench({ ...numbers, log });
   const out = (text: string) => process.stdout.write(text);
   out(`\nshopmesh bench: ${machineLine(machine)}\n`);
@@ -63,3 +69,27 @@ await runMain(async () => {
   if (parsed.options.json) out(`${JSON.stringify(benchSummary(result, machine))}\n`);
   return 0;
 });
+
+async function profile(numbers: BenchNumbers, log: (line: string) => void, machine: ReturnType<typeof describeMachine>): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shopmesh-profile-'));
+  try {
+    const env = shopEnvironment(dir);
+    const common = { outDir: dir, env, durationMs: Math.max(numbers.durationMs, 5_000), warmupMs: Math.max(numbers.warmupMs, 2_000), concurrency: numbers.concurrency, rate: numbers.rate };
+    log(`profiling products under GET /products/101 with ${numbers.concurrency} connections…`);
+    const products = await profileService({ ...common, which: 'products' });
+    log(`profiling orders under GET /orders/5001 at ${numbers.rate}/s (users and products unprofiled)…`);
+    const orders = await profileService({ ...common, which: 'orders' });
+    process.stdout.write(`\nshopmesh bench --profile: ${machineLine(machine)}; 1-minute load ${loadAverages()[0].toFixed(2)}\n`);
+    for (const [title, summary] of [['products, GET /products/101', products], ['orders, GET /orders/5001 fan-out', orders]] as const) {
+      process.stdout.write(`\n${title}: ${summary.busyUsPerRequest.toFixed(1)} µs busy per request over ${summary.requests} requests\n\n`);
+      process.stdout.write(`${formatTable(['where the time goes', 'µs/request', 'share'], profileRows(summary))}\n`);
+    }
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function profileRows(summary: ProfileSummary): string[][] {
+  return summary.categories.filter((c) => c.share >= 0.005).map((c) => [c.category, c.usPerRequest.toFixed(1), `${(c.share * 100).toFixed(0)}%`]);
+}

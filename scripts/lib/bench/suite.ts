@@ -307,6 +307,12 @@ async function stopAll(stacks: Partial<Record<SideName, Stack>>): Promise<void> 
   await Promise.all(all.map((p) => p.stop('SIGTERM', 5_000)));
 }
 
+/** The environment every shop service gets in the benchmark (DATA_DIR inside `dir`). */
+export function shopEnvironment(dataDir: string): Record<string, string> {
+  // users signs tokens with a key pair; outside a cluster only development mode generates one.
+  return { ...baseEnvironment(), NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', POD_NAME: 'bench', DATA_DIR: dataDir };
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { log } = options;
   const dir = mkdtempSync(path.join(tmpdir(), 'shopmesh-bench-'));
@@ -321,11 +327,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const rawFile = await bundleReference('baseline-server.ts', path.join(dir, 'raw'));
     const dataDir = path.join(dir, 'data');
     mkdirSync(dataDir);
-    const env = { ...baseEnvironment(), NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', POD_NAME: 'bench', DATA_DIR: dataDir };
+    const shopEnv = shopEnvironment(dataDir);
+    const env = { ...shopEnv, NODE_ENV: 'production' };
     const prepared: Prepared = {
       bundles: { shop, hono: { users: honoFile, products: honoFile, orders: honoFile }, raw: { users: rawFile, products: rawFile, orders: rawFile } },
-      // users signs tokens with a key pair; outside a cluster only development mode generates one.
-      env: { shop: { ...env, NODE_ENV: 'development' }, hono: env, raw: env },
+      env: { shop: shopEnv, hono: env, raw: env },
     };
 
     const runs: RunResult[] = [];
