@@ -83,6 +83,13 @@ export const MODULES: readonly MutationModule[] = [
     equivalent: [],
   },
   {
+    name: 'upstream',
+    file: 'services/shared/src/upstream.ts',
+    tests: ['services/shared/src/upstream.edges.test.ts', 'services/shared/src/upstream.test.ts'],
+    sandbox: ['services'],
+    equivalent: [],
+  },
+  {
     name: 'real-cli',
     file: 'test/support/real-cli.ts',
     tests: ['test/support/real-cli-judge.test.ts', 'test/support/real-cli.test.ts'],

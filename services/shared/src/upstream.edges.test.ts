@@ -1,0 +1,190 @@
+// The edges of the upstream client that the 502/503/504 answers and the callers' decisions rest on:
+// how each undici failure is classified, what a failing answer tells the caller (status, code, who
+// answered), empty and non-JSON bodies, the per-call deadline, the response size limit. A loopback
+// server on 127.0.0.1 plays the upstream. (upstream.test.ts covers the main paths.)
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { classifyFailure, createUpstreamClient, unexpectedAnswer, UpstreamError } from './upstream.ts';
+
+let server: Server;
+let base: string;
+const received: Array<{ url: string; headers: IncomingMessage['headers']; body: string }> = [];
+
+const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
+  '/service-error': (_q, s) => s.writeHead(503, { 'content-type': 'application/json', 'x-service': 'payments', 'x-service-version': 'v2', 'x-pod': 'payments-v2-abc' }).end('{"error":{"code":"card_declined","message":"no"}}'),
+  '/proxy-error': (_q, s) => s.writeHead(503, { 'content-type': 'text/plain' }).end('{"error":{"code":"looks_like_json"}} no healthy upstream'),
+  '/version-only': (_q, s) => s.writeHead(500, { 'x-service-version': 'v1' }).end(),
+  '/pod-only': (_q, s) => s.writeHead(500, { 'x-pod': 'p-1' }).end(),
+  '/long-code': (_q, s) => s.writeHead(500, { 'x-service': 'payments' }).end(JSON.stringify({ error: { code: 'x'.repeat(101) } })),
+  '/code-100': (_q, s) => s.writeHead(500, { 'x-service': 'payments' }).end(JSON.stringify({ error: { code: 'y'.repeat(100) } })),
+  '/numeric-code': (_q, s) => s.writeHead(500, { 'x-service': 'payments' }).end('{"error":{"code":7}}'),
+  '/not-json-error': (_q, s) => s.writeHead(500, { 'x-service': 'payments' }).end('<html>oops</html>'),
+  '/null-error': (_q, s) => s.writeHead(500, { 'x-service': 'payments' }).end('null'),
+  '/timeout-504': (_q, s) => s.writeHead(504, { 'x-service': 'orders' }).end('{"error":{"code":"upstream_timeout"}}'),
+  '/empty-json': (_q, s) => s.writeHead(204, { 'content-type': 'application/json' }).end(),
+  '/problem-json': (_q, s) => s.writeHead(200, { 'content-type': 'application/problem+json' }).end('{"title":"ok"}'),
+  '/text': (_q, s) => s.writeHead(200, { 'content-type': 'text/plain' }).end('{"not":"parsed"}'),
+  '/no-type': (_q, s) => s.writeHead(200).end('{"not":"parsed"}'),
+  '/malformed': (_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).end('{"a":'),
+  '/big': (_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: 'z'.repeat(1000) })),
+  '/teapot': (_q, s) => s.writeHead(418, { 'content-type': 'application/json' }).end('{"short":"stout"}'),
+  '/hang': () => undefined, // never answers; closed in after()
+};
+
+before(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', headers: req.headers, body });
+      const route = routes[req.url ?? ''];
+      if (route) route(req, res);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function failure(path: string, options: { timeoutMs?: number; maxResponseBytes?: number; callTimeoutMs?: number } = {}): Promise<UpstreamError> {
+  const client = createUpstreamClient({ name: 'payments', baseUrl: base, timeoutMs: options.timeoutMs ?? 5000, ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}) });
+  try {
+    await client.request({ method: 'GET', path, ...(options.callTimeoutMs ? { timeoutMs: options.callTimeoutMs } : {}) });
+  } catch (error) {
+    assert.ok(error instanceof UpstreamError, String(error));
+    return error;
+  } finally {
+    await client.close();
+  }
+  assert.fail(`${path} resolved`);
+}
+
+test('classification: timeouts, connection failures (as code or cause), anything else is a 502', () => {
+  assert.equal(classifyFailure(new Error('x'), true), 'upstream_timeout', 'the deadline fired');
+  assert.equal(classifyFailure({ name: 'TimeoutError' }, false), 'upstream_timeout');
+  assert.equal(classifyFailure({ code: 'UND_ERR_HEADERS_TIMEOUT' }, false), 'upstream_timeout');
+  assert.equal(classifyFailure({ code: 'UND_ERR_BODY_TIMEOUT' }, false), 'upstream_timeout');
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_CONNECT_TIMEOUT']) {
+    assert.equal(classifyFailure({ code }, false), 'upstream_unavailable', code);
+    assert.equal(classifyFailure({ cause: { code } }, false), 'upstream_unavailable', `cause ${code}`);
+  }
+  for (const other of [{ code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' }, { code: 'ERR_INVALID_URL' }, new Error('boom'), null, undefined, { cause: {} }, { name: 'AbortError' }]) {
+    assert.equal(classifyFailure(other, false), 'upstream_error', JSON.stringify(other));
+  }
+  // The error's own code wins over its cause's.
+  assert.equal(classifyFailure({ code: 'ERR_OTHER', cause: { code: 'ECONNREFUSED' } }, false), 'upstream_error');
+});
+
+test('a failing answer from the service carries its status, its error code, who answered and which pod', async () => {
+  const e = await failure('/service-error');
+  assert.deepEqual(
+    [e.status, e.failure, e.upstream, e.upstreamStatus, e.upstreamCode, e.answeredBy, e.served, e.neverSent],
+    [502, 'upstream_error', 'payments', 503, 'card_declined', 'payments', { version: 'v2', pod: 'payments-v2-abc' }, false],
+    'a 503 answer is the upstream erring (502), not the upstream being unreachable (503)',
+  );
+  assert.equal(e.message, 'payments answered 503');
+  const timeout = await failure('/timeout-504');
+  assert.deepEqual([timeout.status, timeout.failure, timeout.upstreamStatus, timeout.upstreamCode], [504, 'upstream_timeout', 504, 'upstream_timeout'], 'a 504 stays a timeout along the chain');
+});
+
+test('a failing answer from a proxy (no x-service) has no error code, even if its body looks like one', async () => {
+  const e = await failure('/proxy-error');
+  assert.deepEqual([e.status, e.upstreamStatus, e.upstreamCode, e.answeredBy, e.served], [502, 503, undefined, undefined, undefined]);
+  assert.deepEqual((await failure('/version-only')).served, { version: 'v1', pod: '' });
+  assert.deepEqual((await failure('/pod-only')).served, { version: '', pod: 'p-1' });
+});
+
+test('an error code is taken only when it is a short string in an error body', async () => {
+  assert.equal((await failure('/long-code')).upstreamCode, undefined, 'over 100 characters');
+  assert.equal((await failure('/code-100')).upstreamCode, 'y'.repeat(100));
+  assert.equal((await failure('/numeric-code')).upstreamCode, undefined);
+  assert.equal((await failure('/not-json-error')).upstreamCode, undefined);
+  assert.equal((await failure('/null-error')).upstreamCode, undefined);
+});
+
+test('bodies: JSON by any json content type, empty and non-JSON bodies are undefined, malformed JSON is a 502', async () => {
+  const client = createUpstreamClient({ name: 'products', baseUrl: base, timeoutMs: 5000 });
+  try {
+    assert.deepEqual(await client.request({ method: 'GET', path: '/problem-json' }).then((r) => [r.status, r.body]), [200, { title: 'ok' }]);
+    assert.deepEqual(await client.request({ method: 'GET', path: '/empty-json' }).then((r) => [r.status, r.body]), [204, undefined]);
+    assert.deepEqual(await client.request({ method: 'GET', path: '/text' }).then((r) => [r.status, r.body]), [200, undefined]);
+    assert.deepEqual(await client.request({ method: 'GET', path: '/no-type' }).then((r) => [r.status, r.body]), [200, undefined]);
+    const teapot = await client.request({ method: 'GET', path: '/teapot' });
+    assert.deepEqual([teapot.status, teapot.body, teapot.headers['content-type']], [418, { short: 'stout' }, 'application/json'], '4xx resolves with its body and headers');
+  } finally {
+    await client.close();
+  }
+  const malformed = await failure('/malformed');
+  assert.deepEqual([malformed.status, malformed.failure, malformed.upstreamStatus], [502, 'upstream_error', 200]);
+  assert.ok(malformed.cause instanceof SyntaxError);
+  assert.equal(malformed.message, 'payments sent malformed JSON');
+});
+
+test('a JSON body is sent with its content type beside the given headers; without one, neither', async () => {
+  const client = createUpstreamClient({ name: 'orders', baseUrl: base, timeoutMs: 5000 });
+  try {
+    await client.request({ method: 'POST', path: '/with-json', headers: { 'x-request-id': 'r-1', 'idempotency-key': 'k-1' }, json: { total_cents: 1299 } });
+    await client.request({ method: 'DELETE', path: '/without-json', headers: { 'x-request-id': 'r-2' } });
+    await client.request({ method: 'GET', path: '/no-headers' });
+  } finally {
+    await client.close();
+  }
+  const withJson = received.find((r) => r.url === '/with-json')!;
+  assert.deepEqual([withJson.headers['content-type'], withJson.headers['x-request-id'], withJson.headers['idempotency-key'], withJson.body], ['application/json', 'r-1', 'k-1', '{"total_cents":1299}']);
+  const without = received.find((r) => r.url === '/without-json')!;
+  assert.deepEqual([without.headers['content-type'], without.headers['x-request-id'], without.body], [undefined, 'r-2', '']);
+  assert.ok(received.some((r) => r.url === '/no-headers'));
+});
+
+test('the per-call deadline overrides the client\'s, and its message says how long it waited', async () => {
+  const started = Date.now();
+  const e = await failure('/hang', { timeoutMs: 10_000, callTimeoutMs: 150 });
+  assert.ok(Date.now() - started < 5000, 'the call deadline, not the client one');
+  assert.deepEqual([e.status, e.failure, e.neverSent, e.upstreamStatus], [504, 'upstream_timeout', false, undefined]);
+  assert.equal(e.message, 'payments did not answer within 150 ms');
+  const byClient = await failure('/hang', { timeoutMs: 120 });
+  assert.equal(byClient.message, 'payments did not answer within 120 ms');
+});
+
+test('a response over maxResponseBytes is a 502, not a truncated body', async () => {
+  const e = await failure('/big', { maxResponseBytes: 100 });
+  assert.deepEqual([e.status, e.failure], [502, 'upstream_error']);
+  assert.equal(e.message, 'payments call failed');
+  const client = createUpstreamClient({ name: 'p', baseUrl: base, timeoutMs: 5000 });
+  try {
+    assert.equal(((await client.request({ method: 'GET', path: '/big' })).body as { data: string }).data.length, 1000, 'the 1 MB default lets it through');
+  } finally {
+    await client.close();
+  }
+});
+
+test('refused: unavailable and never sent; the client remembers its name and base URL', async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise((resolve) => closed.close(resolve));
+  const client = createUpstreamClient({ name: 'users', baseUrl: url, timeoutMs: 5000 });
+  assert.deepEqual([client.name, client.baseUrl], ['users', url]);
+  try {
+    await assert.rejects(client.request({ method: 'GET', path: '/users/1' }), (e: unknown) => {
+      assert.ok(e instanceof UpstreamError);
+      assert.deepEqual([e.status, e.failure, e.neverSent, e.message], [503, 'upstream_unavailable', true, 'users is unavailable']);
+      return true;
+    });
+  } finally {
+    await client.close();
+  }
+});
+
+test('an answer that breaks the contract is a 502 naming the upstream, its status and what was wrong', () => {
+  const e = unexpectedAnswer('products', 200, 'no price');
+  assert.deepEqual([e.status, e.failure, e.upstream, e.upstreamStatus, e.message, e.neverSent], [502, 'upstream_error', 'products', 200, 'products answered 200 with no price', false]);
+  assert.equal(new UpstreamError('x', 'upstream_unavailable', 'm').status, 503);
+});
