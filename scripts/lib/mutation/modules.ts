@@ -90,6 +90,13 @@ export const MODULES: readonly MutationModule[] = [
     equivalent: [],
   },
   {
+    name: 'idempotency',
+    file: 'services/shared/src/idempotency.ts',
+    tests: ['services/shared/src/idempotency.edges.test.ts', 'services/shared/src/idempotency.test.ts'],
+    sandbox: ['services'],
+    equivalent: [],
+  },
+  {
     name: 'real-cli',
     file: 'test/support/real-cli.ts',
     tests: ['test/support/real-cli-judge.test.ts', 'test/support/real-cli.test.ts'],
