@@ -67,6 +67,13 @@ export const MODULES: readonly MutationModule[] = [
     equivalent: [],
   },
   {
+    name: 'power',
+    file: 'loadtests/lib/power.ts',
+    tests: ['loadtests/lib/power.test.ts'],
+    sandbox: ['loadtests'],
+    equivalent: [],
+  },
+  {
     name: 'tools',
     file: 'scripts/lib/tools/index.ts',
     tests: ['scripts/lib/tools/tools.test.ts'],
