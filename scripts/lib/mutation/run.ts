@@ -56,7 +56,8 @@ export function strykerOptions(m: MutationModule, repoRoot: string, concurrency:
     ignorePatterns: ['/*', ...keep.map((p) => `!/${p}`)],
     tempDirName: path.join(os.tmpdir(), 'shopmesh-mutation'),
     cleanTempDir: 'always',
-    reporters: ['json'],
+    // A line of progress every few seconds: a module takes minutes.
+    reporters: ['json', 'progress-append-only'],
     jsonReporter: { fileName: path.join(repoRoot, 'reports', 'mutation', `${m.name}.json`) },
     logLevel: 'warn',
     fileLogLevel: 'off',
