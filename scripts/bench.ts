@@ -22,7 +22,7 @@ const spec = {
     rate: { type: 'string', description: 'Arrival rate of the orders fan-out (GET /orders/5001), per second.', default: '1000' },
     concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput rounds.', default: '32' },
     'cold-starts': { type: 'string', description: 'Cold starts per side (the figure is their median).', default: '7' },
-    callgrind: { type: 'string', description: 'Products requests counted under valgrind --tool=callgrind per side; 0 skips the count.', default: '300' },
+    callgrind: { type: 'string', description: 'Products requests per window counted under valgrind --tool=callgrind (5 windows per side, after 8000 warm-up requests); 0 skips the count.', default: '200' },
     profile: { type: 'boolean', description: 'Instead of the benchmark: run products and orders from source under node --cpu-prof with the same load, and print what each request spends its time on.' },
     json: { type: 'boolean', description: 'End with one JSON line: each median with _min/_max (products_rps_ratio, products_cpu_ratio, orders_p99_ms, orders_p99_ratio, cold_start_ms, idle_rss_mb, …), the stability verdict, the commit and the machine.' },
   },

@@ -1,8 +1,8 @@
 // Instructions per request, counted by valgrind's callgrind: a figure that does not move with the
 // machine's load, unlike req/s and CPU time. The server runs under callgrind, is warmed up, the
-// counters are zeroed (callgrind_control -z), and two windows of a known number of requests are
-// each dumped (callgrind_control -d; a dump also zeroes). Slow (the process runs ~50× slower), so
-// the counts are small.
+// counters are zeroed (callgrind_control -z), and windows of a known number of requests are each
+// dumped (callgrind_control -d). The warm-up must be long: V8 tiers the request path up over
+// thousands of requests, and a count taken before that is the interpreter's (about 1.6× higher).
 import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -34,12 +34,6 @@ async function control(action: '-z' | '-d', pid: number, vgdbPrefix: string, env
   if (/error|failed/i.test(stderr) || !/OK/.test(stdout)) throw new Error(`callgrind_control ${action} ${pid} failed: ${(stderr || stdout).trim()}`);
 }
 
-/** Instructions per request from two windows' totals: (I2 − I1) / (n2 − n1), free of a window's fixed cost. */
-export function perRequestFromWindows(total1: number, requests1: number, total2: number, requests2: number): number {
-  if (requests2 === requests1) throw new Error('the two windows need different request counts');
-  return (total2 - total1) / (requests2 - requests1);
-}
-
 /** The newest numbered dump (`<prefix>.<n>`) in `dir`. */
 export function newestDump(names: readonly string[], prefix: string): string | undefined {
   let best: { name: string; n: number } | undefined;
@@ -58,11 +52,13 @@ export interface InstructionCountOptions {
   path: string;
   outDir: string;
   warmupRequests: number;
+  /** Requests per window. */
   requests: number;
+  windows: number;
 }
 
-/** Instructions (all threads of the process: JS, GC, libuv) per request of `path`, after a warm-up. */
-export async function instructionsPerRequest(options: InstructionCountOptions): Promise<number> {
+/** Instructions (all threads of the process: JS, GC, libuv) per request of `path` in each window, after a warm-up. */
+export async function instructionsPerRequest(options: InstructionCountOptions): Promise<number[]> {
   // valgrind and vgdb name their pipes from the prefix, USER and HOST (the services' listen address,
   // here): both sides get the same prefix and environment, or vgdb finds nothing.
   const vgdbPrefix = path.join(options.outDir, 'vgdb-pipe');
@@ -80,20 +76,19 @@ export async function instructionsPerRequest(options: InstructionCountOptions): 
     const load = (requests: number) => runCount({ origin, path: options.path, requests, concurrency: 4, timeoutMs: 60_000 });
     const warm = await load(options.warmupRequests);
     if (warm.ok !== options.warmupRequests) throw new Error(`${options.label} under callgrind answered ${warm.ok} of ${options.warmupRequests} warm-up requests with 2xx`);
-    // Two windows, of n and 2n requests: the difference cancels the fixed cost of a window (the
-    // zero and dump commands themselves, timers), which would otherwise be spread over the requests.
-    const windowTotal = async (requests: number): Promise<number> => {
-      const measured = await load(requests);
-      if (measured.ok !== requests) throw new Error(`${options.label} under callgrind answered ${measured.ok} of ${requests} requests with 2xx`);
+    // Several equal windows, each dumped (a dump also zeroes): the median per-window figure is not
+    // thrown by one window that held a major GC or a late JIT compilation.
+    await control('-z', pid, vgdbPrefix, serverEnv);
+    const perWindow: number[] = [];
+    for (let w = 0; w < options.windows; w++) {
+      const measured = await load(options.requests);
+      if (measured.ok !== options.requests) throw new Error(`${options.label} under callgrind answered ${measured.ok} of ${options.requests} requests with 2xx`);
       await control('-d', pid, vgdbPrefix, serverEnv);
       const dump = newestDump(readdirSync(options.outDir), `callgrind.${pid}.out`);
       if (!dump) throw new Error(`callgrind wrote no dump for ${options.label} in ${options.outDir}`);
-      return parseCallgrindTotals(readFileSync(path.join(options.outDir, dump), 'utf8'));
-    };
-    await control('-z', pid, vgdbPrefix, serverEnv);
-    const one = await windowTotal(options.requests);
-    const two = await windowTotal(2 * options.requests);
-    return perRequestFromWindows(one, options.requests, two, 2 * options.requests);
+      perWindow.push(parseCallgrindTotals(readFileSync(path.join(options.outDir, dump), 'utf8')) / options.requests);
+    }
+    return perWindow;
   } finally {
     await proc.stop('SIGTERM', 30_000);
   }

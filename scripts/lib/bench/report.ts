@@ -164,15 +164,16 @@ export function benchSummary(result: BenchResult, machine?: Machine): Record<str
   const last = result.runs.at(-1);
   if (!last) throw new Error('a bench result without runs');
   const verdict = benchStability(result);
-  const ins = result.instructions;
+  const ins = result.instructions ? { shop: spread(result.instructions.shop), hono: spread(result.instructions.hono), raw: spread(result.instructions.raw) } : undefined;
   const o: BenchNumbers = result.options;
   return {
     ...runSummary(last),
-    products_instructions_per_req: ins ? n(ins.shop, 0) : null,
-    products_instructions_per_req_hono: ins ? n(ins.hono, 0) : null,
-    products_instructions_per_req_raw: ins ? n(ins.raw, 0) : null,
-    products_instructions_ratio: ins ? n(ratio(ins.shop, ins.raw), 3) : null,
-    hono_products_instructions_ratio: ins ? n(ratio(ins.hono, ins.raw), 3) : null,
+    ...(ins ? spreadKeys('products_instructions_per_req', ins.shop, 0) : { products_instructions_per_req: null }),
+    products_instructions_per_req_hono: ins ? n(ins.hono.median, 0) : null,
+    products_instructions_per_req_raw: ins ? n(ins.raw.median, 0) : null,
+    products_instructions_ratio: ins ? n(ratio(ins.shop.median, ins.raw.median), 3) : null,
+    products_instructions_vs_hono: ins ? n(ratio(ins.shop.median, ins.hono.median), 3) : null,
+    hono_products_instructions_ratio: ins ? n(ratio(ins.hono.median, ins.raw.median), 3) : null,
     runs: result.runs.length,
     stable: verdict.compared ? verdict.stable : null,
     stability: Object.fromEntries(verdict.checks.map((c) => [c.key, c.values.map((v) => n(v, 3))])),
@@ -194,7 +195,7 @@ export function ratioCell(s: Spread): string {
   return s.n > 1 ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : `${s.median.toFixed(2)}×`;
 }
 
-export function benchRows(run: RunResult, options: BenchNumbers, instructions?: Record<SideName, number>): string[][] {
+export function benchRows(run: RunResult, options: BenchNumbers, instructionWindows?: Record<SideName, number[]>): string[][] {
   const f = runFigures(run);
   const { shop, hono, raw } = f.sides;
   const cells = (pick: (s: SideFigures) => number, digits: number, unit = '') => [fmt(pick(shop), digits, unit), fmt(pick(hono), digits, unit), fmt(pick(raw), digits, unit)];
@@ -202,7 +203,8 @@ export function benchRows(run: RunResult, options: BenchNumbers, instructions?: 
     [`GET /products/101 req/s (${options.concurrency} conns)`, ...cells((s) => s.productsRps.median, 0), ratioCell(f.vsRaw.shop.productsRps), ratioCell(f.vsRaw.hono.productsRps)],
     ['GET /products/101 CPU µs/request', ...cells((s) => s.productsCpuUs.median, 1), ratioCell(f.vsRaw.shop.productsCpu), ratioCell(f.vsRaw.hono.productsCpu)],
   ];
-  if (instructions) {
+  if (instructionWindows) {
+    const instructions = { shop: median(instructionWindows.shop), hono: median(instructionWindows.hono), raw: median(instructionWindows.raw) };
     const one = (v: number) => (Number.isFinite(v) ? `${(v / 1000).toFixed(0)}k` : '—');
     const r = (a: number) => (Number.isFinite(ratio(a, instructions.raw)) ? `${ratio(a, instructions.raw).toFixed(2)}×` : '—');
     rows.push(['GET /products/101 instructions/request', one(instructions.shop), one(instructions.hono), one(instructions.raw), r(instructions.shop), r(instructions.hono)]);

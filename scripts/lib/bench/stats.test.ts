@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { runClosedLoop, runCount, runOpenLoop } from './loadgen.ts';
 import { parseStatTicks, parseStatusMb } from './proc.ts';
-import { newestDump, parseCallgrindTotals, perRequestFromWindows } from './callgrind.ts';
+import { newestDump, parseCallgrindTotals } from './callgrind.ts';
 import { parsePorcelain } from './machine.ts';
 import {
   cpuMicrosPerRequest,
@@ -131,9 +131,6 @@ test('callgrind dumps and git status parsing', () => {
   assert.equal(newestDump(['callgrind.12.out'], 'callgrind.12.out'), undefined);
   assert.deepEqual(parsePorcelain(' M services/shared/src/logging.ts\nM  scripts/bench.ts\n'), ['services/shared/src/logging.ts', 'scripts/bench.ts']);
   assert.deepEqual(parsePorcelain(''), []);
-  // 100 requests cost 3.5 M with a fixed 0.5 M per window; 200 cost 6.5 M: 30 000 per request.
-  assert.equal(perRequestFromWindows(3_500_000, 100, 6_500_000, 200), 30_000);
-  assert.throws(() => perRequestFromWindows(1, 5, 2, 5), /different request counts/);
 });
 
 test('/proc stat and status parsing', () => {
