@@ -73,11 +73,12 @@ export async function instructionsPerRequest(options: InstructionCountOptions): 
   try {
     const pid = proc.child.pid!;
     const origin = `http://127.0.0.1:${proc.port}`;
-    const load = (requests: number) => runCount({ origin, path: options.path, requests, concurrency: 4, timeoutMs: 60_000 });
+    // One request at a time: each event-loop turn then does the same work, whatever the machine's speed.
+    const load = (requests: number) => runCount({ origin, path: options.path, requests, concurrency: 1, timeoutMs: 60_000 });
     const warm = await load(options.warmupRequests);
     if (warm.ok !== options.warmupRequests) throw new Error(`${options.label} under callgrind answered ${warm.ok} of ${options.warmupRequests} warm-up requests with 2xx`);
-    // Several equal windows, each dumped (a dump also zeroes): the median per-window figure is not
-    // thrown by one window that held a major GC or a late JIT compilation.
+    // Several equal windows, each dumped (a dump also zeroes): their spread shows how much a major GC
+    // falling in one window moves the count.
     await control('-z', pid, vgdbPrefix, serverEnv);
     const perWindow: number[] = [];
     for (let w = 0; w < options.windows; w++) {

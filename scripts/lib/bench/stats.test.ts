@@ -12,6 +12,7 @@ import {
   fmt,
   formatTable,
   interleavePlan,
+  mean,
   median,
   pairedRatios,
   percentile,
@@ -40,6 +41,8 @@ test('percentiles use the nearest rank and do not depend on input order', () => 
 test('median, ratios, rounding and CPU per request', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(mean([1, 2, 6]), 3);
+  assert.ok(Number.isNaN(mean([])));
   assert.equal(ratio(600, 1000), 0.6);
   assert.ok(Number.isNaN(ratio(5, 0)));
   assert.ok(Number.isNaN(ratio(Number.NaN, 3)));

@@ -87,7 +87,7 @@ export interface BenchResult {
 export const PRODUCT_PATH = '/products/101';
 export const ORDER_PATH = '/orders/5001';
 const IDLE_SAMPLES = 5;
-/** Measured: 2 000 warm-up requests left the shop's count 1.6× above its settled value; 6 000 settle it. */
+/** Measured: after 2 000 warm-up requests the shop's request path was not yet tiered up (1.6× higher). */
 const CALLGRIND_WARMUP = 8_000;
 const CALLGRIND_WINDOWS = 5;
 
