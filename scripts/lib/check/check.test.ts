@@ -19,7 +19,7 @@ import { checkKustomizations, checkRendered, formatFinding, formatFootprintTable
 import { CertificateSecrets, churn, churnOrder } from './live.ts';
 import { selectorMatches } from './mesh.ts';
 
-const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'check');
 const load = (name: string) => parseManifests(readFileSync(path.join(fixtures, name), 'utf8'));
 
 // CNI MARKER (issue 14 item 1): `up` installs Istio without CNI today, so every injected pod has the

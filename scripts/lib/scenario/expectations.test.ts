@@ -9,8 +9,8 @@ import { claimsFor, loadPlan, thresholdsFor, expectedRange, shareClaimCount } fr
 import type { ScenarioName } from '../../../loadtests/lib/expectations.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixture = (name: string): KubeObject[] => parseManifests(readFileSync(path.join(here, 'fixtures', `${name}.yaml`), 'utf8'));
-const fixtureText = (name: string): string => readFileSync(path.join(here, 'fixtures', `${name}.yaml`), 'utf8');
+const fixture = (name: string): KubeObject[] => parseManifests(readFileSync(path.join(here, '..', '..', '..', 'test', 'fixtures', 'scenario', `${name}.yaml`), 'utf8'));
+const fixtureText = (name: string): string => readFileSync(path.join(here, '..', '..', '..', 'test', 'fixtures', 'scenario', `${name}.yaml`), 'utf8');
 
 test('durations parse the way Istio writes them', () => {
   assert.equal(durationMs('1.5s'), 1500);

@@ -13,7 +13,7 @@ import { readRecord, refsToPrune, withRecord } from './record.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const loadtests = path.resolve(here, '../../../loadtests');
-const fixture = (name: string): KubeObject[] => parseManifests(readFileSync(path.join(here, 'fixtures', `${name}.yaml`), 'utf8'));
+const fixture = (name: string): KubeObject[] => parseManifests(readFileSync(path.join(here, '..', '..', '..', 'test', 'fixtures', 'scenario', `${name}.yaml`), 'utf8'));
 
 function harness(errors: { message: string }[] = []) {
   const root = mkdtempSync(path.join(tmpdir(), 'shopmesh-scenario-'));

@@ -13,6 +13,7 @@ import { formatReport, passed, proveTargets } from './index.ts';
 import { rbacAllows } from './rbac.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtureDir = path.join(here, '..', '..', '..', 'test', 'fixtures', 'xds');
 const run = promisify(execFile);
 const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
 const shipped = SCENARIO_NAMES.filter((n) => existsSync(path.join(repoRoot, 'overlays', n, 'kustomization.yaml')));
@@ -23,7 +24,7 @@ function proveAll() {
   const started = Date.now();
   all ??= proveTargets([
     ...shipped.map((scenario) => ({ scenario, dir: path.join(repoRoot, 'overlays', scenario) })),
-    ...SCENARIO_NAMES.map((scenario) => ({ scenario, dir: path.join(here, 'fixtures', scenario) })),
+    ...SCENARIO_NAMES.map((scenario) => ({ scenario, dir: path.join(fixtureDir, scenario) })),
   ]).then((reports) => ({ reports, ms: Date.now() - started }));
   return all;
 }
@@ -58,7 +59,7 @@ const BROKEN: Record<ScenarioName, RegExp> = {
 
 test('a semantically broken variant of each scenario fails, naming the claim', async () => {
   const { reports } = await proveAll();
-  const broken = reports.filter((x) => x.target.dir.startsWith(path.join(here, 'fixtures')));
+  const broken = reports.filter((x) => x.target.dir.startsWith(path.join(fixtureDir)));
   assert.equal(broken.length, SCENARIO_NAMES.length);
   for (const r of broken) {
     const failing = r.rows.filter((x) => !x.pass).map((x) => x.claim);
@@ -67,7 +68,7 @@ test('a semantically broken variant of each scenario fails, naming the claim', a
 });
 
 test('npm run xds exits 1 on a broken overlay given with --overlay and prints the failing claim', async () => {
-  const err = await run(tsx, ['scripts/xds.ts', 'canary', '--overlay', path.join(here, 'fixtures', 'canary')], { cwd: repoRoot }).then(() => undefined, (e: { code: number; stdout: string }) => e);
+  const err = await run(tsx, ['scripts/xds.ts', 'canary', '--overlay', path.join(fixtureDir, 'canary')], { cwd: repoRoot }).then(() => undefined, (e: { code: number; stdout: string }) => e);
   assert.equal(err?.code, 1);
   assert.match(err!.stdout, /every destination has pods\s+≥ 1 pod per subset that receives traffic\s+v1: 1 pod\(s\), v2: 0 pod\(s\)\s+FAIL/);
   assert.match(err!.stdout, /0\/1 scenario\(s\) hold in the generated config; failing: canary/);
