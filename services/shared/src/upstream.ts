@@ -118,7 +118,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   const request = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
     const deadline = req.timeoutMs ?? timeoutMs;
-    const signal = AbortSignal.timeout(deadline);
+    // A timer cleared when the call ends, rather than AbortSignal.timeout(): that one stays in the
+    // timer list for the whole deadline after every call, and fires for each (two per order read).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`${name} did not answer within ${deadline} ms`, 'TimeoutError')), deadline);
+    timer.unref();
+    const signal = controller.signal;
     let headers: Record<string, string> = (req.headers ?? {}) as Record<string, string>;
     let body: string | undefined;
     if (req.json !== undefined) {
@@ -165,6 +170,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const err = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
       const neverSent = !signal.aborted && (err?.code ?? err?.cause?.code) === 'ECONNREFUSED';
       throw new UpstreamError(name, failure, message, { cause: error, neverSent });
+    } finally {
+      clearTimeout(timer);
     }
   };
 
