@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { Runner } from '../plan.ts';
-import { binDir, ChecksumMismatch, ensureTool, loadPins, namesVersion, pinnedVersion, preferProjectBin, provideTool, releaseAsset, reportedVersion, TOOLS, type ToolPin } from './index.ts';
+import { binDir, ChecksumMismatch, currentPlatform, ensureTool, loadPins, namesVersion, pinnedVersion, preferProjectBin, provideTool, releaseAsset, reportedVersion, TOOLS, type ToolPin } from './index.ts';
 import { repoRoot } from '../versions.ts';
 
 const quiet = { write() {} };
@@ -320,4 +320,25 @@ test("the project's own Go programs are rebuilt when their source changed, thoug
   const again = new Runner({ dryRun: true, out: quiet });
   assert.equal((await provideTool(again, 'shopmesh-charts', { root, ignorePath: true, go })).source, 'present');
   assert.deepEqual(again.plan, []);
+});
+
+test('the platform: linux or darwin on amd64 or arm64 in release names; anything else is refused by name', (t) => {
+  const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+  const arch = Object.getOwnPropertyDescriptor(process, 'arch')!;
+  t.after(() => {
+    Object.defineProperty(process, 'platform', platform);
+    Object.defineProperty(process, 'arch', arch);
+  });
+  const on = (p: string, a: string) => {
+    Object.defineProperty(process, 'platform', { ...platform, value: p });
+    Object.defineProperty(process, 'arch', { ...arch, value: a });
+    return currentPlatform;
+  };
+  assert.deepEqual(on('linux', 'x64')(), { os: 'linux', arch: 'amd64' });
+  assert.deepEqual(on('darwin', 'arm64')(), { os: 'darwin', arch: 'arm64' });
+  assert.deepEqual(on('linux', 'arm64')(), { os: 'linux', arch: 'arm64' });
+  assert.deepEqual(on('darwin', 'x64')(), { os: 'darwin', arch: 'amd64' });
+  assert.throws(on('win32', 'x64'), /not win32\/x64/);
+  assert.throws(on('linux', 'ia32'), /not linux\/ia32/);
+  assert.throws(on('freebsd', 'arm64'), /not freebsd\/arm64/);
 });
