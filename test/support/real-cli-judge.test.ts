@@ -30,6 +30,8 @@ test('usage errors the CLIs print are refusals, in the tool\'s own words, whatev
     'Error: accepts at most 1 arg(s), received 2',
     'Error: requires at least 1 arg(s), only received 0',
     'Error: accepts between 1 and 2 arg(s), received 3',
+    'Error: accepts 10 arg(s), received 11',
+    'Error: accepts between 1 and 12 arg(s), received 13',
     'Error: required flag(s) "name" not set',
     'Error: if any flags in the group [username password] are set they must all be set; missing [password]',
     'error: --prune-allowlist must be used with --prune',
@@ -72,7 +74,7 @@ test('a failure only at the dead endpoint is acceptance; any other failure is a 
     assert.equal(v.accepted, true, line);
     assert.equal(v.code, 1, line);
   }
-  tool('k3d', 'one\n\ntwo\nthree\nfour', 4);
+  tool('k3d', 'one\ntwo\n\nthree\nfour', 4);
   const v = judge('k3d');
   assert.deepEqual([v.accepted, v.code, v.reason], [false, 4, 'the real k3d failed for a reason other than the dead endpoint: two | three | four']);
   tool('k3d', 'Error: no such file or directory: config.yaml', 1);
@@ -85,14 +87,13 @@ test('exit 0 is acceptance, with everything the tool printed; a missing tool is 
   tool('istioctl', 'a warning', 0, 'the output');
   assert.deepEqual(judge('istioctl'), { accepted: true, code: 0, output: 'the output\na warning' });
   const missing = judgeWithRealTool(path.join(bin, 'nowhere'), 'tilt', ['up'], { workDir });
-  assert.equal(missing.accepted, false);
-  assert.equal(missing.code, null);
+  assert.deepEqual([missing.accepted, missing.code, missing.output], [false, null, ''], 'nothing ran, so nothing was printed');
   assert.match(missing.reason ?? '', /the real tilt is not in .*nowhere: run `npm run tools`/);
   // A file that is there but cannot run is a refusal, not a crash.
   writeFileSync(path.join(bin, 'tilt'), 'not a program');
   chmodSync(path.join(bin, 'tilt'), 0o644);
   const broken = judgeWithRealTool(bin, 'tilt', ['up'], { workDir });
-  assert.equal(broken.accepted, false);
+  assert.deepEqual([broken.accepted, broken.code, broken.output], [false, null, '']);
   assert.match(broken.reason ?? '', /^running the real tilt failed: /);
 });
 
@@ -107,6 +108,7 @@ test('the tool runs with dead endpoints, a bare PATH, the given stdin and workin
     v.output,
     `home=${here}/home kube=${here}/dead-kubeconfig docker=unix://${here}/no-docker.sock path=/usr/bin:/bin nocolor=1 cwd=${here} args=apply -f -\nkind: Pod`,
   );
+  assert.equal(judgeWithRealTool(bin, 'kubectl', [], { workDir }).output.split('\n')[1], undefined, 'without stdin the tool reads nothing');
   const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'judge-cwd-'));
   assert.match(judgeWithRealTool(bin, 'kubectl', [], { workDir, cwd: elsewhere }).output, new RegExp(`cwd=${elsewhere}`));
 });
@@ -131,7 +133,7 @@ test('shopmesh\'s own helm rule: upgrade and install must wait for the resources
   chmodSync(path.join(bin, 'helm'), 0o755);
   for (const verb of ['upgrade', 'install']) {
     const none = judge('helm', [verb, 'istiod', 'chart']);
-    assert.deepEqual([none.accepted, none.code], [false, null]);
+    assert.deepEqual([none.accepted, none.code, none.output], [false, null, '']);
     assert.match(none.reason ?? '', /^shopmesh rule: helm upgrade\/install without --wait/);
     assert.match(judge('helm', [verb, 'x', '--wait=hookOnly']).reason ?? '', /^shopmesh rule: helm --wait=hookOnly does not wait/);
     assert.match(judge('helm', [verb, 'x', '--wait=legacy']).reason ?? '', /^shopmesh rule: helm --wait=legacy/);

@@ -109,6 +109,18 @@ export const MODULES: readonly MutationModule[] = [
     tests: ['test/support/real-cli-judge.test.ts', 'test/support/real-cli.test.ts'],
     sandbox: ['scripts', 'test', 'overlays', 'services'],
     links: ['.bin'],
-    equivalent: [],
+    equivalent: [
+      // Unanchored patterns: a trailing .* or . only asks for one more character, which every real message has.
+      { mutator: 'Regex', line: '/unknown (flag|shorthand flag): .*/i', replacement: ': ./i', reason: 'a flag name always follows "unknown flag: "' },
+      { mutator: 'Regex', line: '/invalid argument ".*" for ".*" flag: .*/i', replacement: 'flag: ./i', reason: 'the parse error always follows "flag: "' },
+      { mutator: 'Regex', line: '/flag needs an argument: .*/i', replacement: 'argument: ./i', reason: 'the flag name always follows' },
+      { mutator: 'Regex', line: 'arg\\(s\\).*/i', replacement: 'arg\\(s\\)./i', reason: 'cobra always goes on with ", received N"' },
+      { mutator: 'Regex', line: '/if any flags in the group', replacement: 'are set ./i', reason: 'cobra always goes on with "they must all be set"' },
+      { mutator: 'Regex', line: '/error: .* (only works with', replacement: 'with) ./i', reason: 'the other flag or resource always follows' },
+      { mutator: 'StringLiteral', line: "HELM_CACHE_HOME: path.join(home,", reason: 'any folder under the fresh HOME keeps helm off the user\'s own cache' },
+      { mutator: 'StringLiteral', line: "HELM_CONFIG_HOME: path.join(home,", reason: 'any folder under the fresh HOME keeps helm off the user\'s own config' },
+      { mutator: 'StringLiteral', line: "HELM_DATA_HOME: path.join(home,", reason: 'any folder under the fresh HOME keeps helm off the user\'s own plugins' },
+      { mutator: 'StringLiteral', line: "encoding: 'utf8',", reason: 'without it spawnSync gives Buffers, which the template literal decodes as UTF-8 all the same' },
+    ],
   },
 ];
