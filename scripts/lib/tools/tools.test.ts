@@ -342,3 +342,46 @@ test('the platform: linux or darwin on amd64 or arm64 in release names; anything
   assert.throws(on('linux', 'ia32'), /not linux\/ia32/);
   assert.throws(on('freebsd', 'arm64'), /not freebsd\/arm64/);
 });
+
+test('reported versions: without a v, several digits, the pinned one wherever it stands; k6 is asked with `version`', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reported-more-'));
+  const runner = new Runner({ out: quiet });
+  fakeExecutable(path.join(dir, 'plain'), 'helm 10.20.30-beta.1+abc');
+  assert.equal(await reportedVersion(runner, 'helm', path.join(dir, 'plain')), '10.20.30-beta.1+abc'.replace(/\+.*/, ''));
+  fakeExecutable(path.join(dir, 'late'), `built with go1.26.8, kind ${pinnedVersion('kind')} linux/amd64`);
+  assert.equal(await reportedVersion(runner, 'kind', path.join(dir, 'late')), pinnedVersion('kind'), 'the pinned version, not the Go version before it');
+  writeFileSync(path.join(dir, 'k6'), `#!/bin/sh\n[ "$1" = version ] && echo 'k6 v2.3.0 (go1.26.8, linux/amd64)' || exit 1\n`);
+  chmodSync(path.join(dir, 'k6'), 0o755);
+  assert.equal(await reportedVersion(runner, 'k6', path.join(dir, 'k6')), 'v2.3.0');
+});
+
+test('where a tool comes from: .bin at the pinned version, else PATH unless ignored, else the download', async (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const onPath = mkdtempSync(path.join(os.tmpdir(), 'path-'));
+  const saved = process.env.PATH;
+  t.after(() => (process.env.PATH = saved));
+  process.env.PATH = `${onPath}${path.delimiter}${saved}`;
+  fakeExecutable(path.join(onPath, 'k3d'), `k3d version ${pinnedVersion('k3d')}`);
+  const dry = () => new Runner({ dryRun: true, out: quiet });
+  const opts = { root, platform: linux, go: null };
+  assert.deepEqual(await provideTool(dry(), 'k3d', opts), { path: 'k3d', source: 'path' });
+  const ignoring = dry();
+  assert.deepEqual(await provideTool(ignoring, 'k3d', { ...opts, ignorePath: true }), { path: path.join(root, '.bin', 'k3d'), source: 'downloaded' });
+  assert.match(ignoring.plan[0]!, /^api: download https:\/\/github\.com\/k3d-io\/k3d\/releases\/download\/.*k3d-linux-amd64 to \.bin\/k3d, verified against sha256 [0-9a-f]{64}$/);
+  mkdirSync(path.join(root, '.bin'));
+  fakeExecutable(path.join(root, '.bin', 'k3d'), 'k3d version v5.0.0');
+  assert.equal((await provideTool(dry(), 'k3d', { ...opts, ignorePath: true })).source, 'downloaded', 'a .bin tool at another version is replaced');
+  fakeExecutable(path.join(root, '.bin', 'k3d'), `k3d version ${pinnedVersion('k3d')}`);
+  const present = dry();
+  assert.deepEqual(await provideTool(present, 'k3d', opts), { path: path.join(root, '.bin', 'k3d'), source: 'present' });
+  assert.deepEqual(present.plan, [], 'nothing to do');
+  await assert.rejects(provideTool(dry(), 'k6', { root, platform: linux, ignorePath: true, pins: {} }), new RegExp(`^Error: cannot provide k6 ${pinnedVersion('k6')}: no sha256 is pinned for k6 ${pinnedVersion('k6')} linux/amd64$`.replace('^Error: ', '^')));
+});
+
+test('preferProjectBin with no PATH at all gives just .bin', (t) => {
+  const saved = process.env.PATH;
+  t.after(() => (process.env.PATH = saved));
+  delete process.env.PATH;
+  preferProjectBin('/r');
+  assert.equal(process.env.PATH, ['/r/.bin', ''].join(path.delimiter));
+});
