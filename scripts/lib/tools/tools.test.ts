@@ -375,7 +375,7 @@ test('where a tool comes from: .bin at the pinned version, else PATH unless igno
   const present = dry();
   assert.deepEqual(await provideTool(present, 'k3d', opts), { path: path.join(root, '.bin', 'k3d'), source: 'present' });
   assert.deepEqual(present.plan, [], 'nothing to do');
-  await assert.rejects(provideTool(dry(), 'k6', { root, platform: linux, ignorePath: true, pins: {} }), new RegExp(`^Error: cannot provide k6 ${pinnedVersion('k6')}: no sha256 is pinned for k6 ${pinnedVersion('k6')} linux/amd64$`.replace('^Error: ', '^')));
+  await assert.rejects(provideTool(dry(), 'k6', { root, platform: linux, ignorePath: true, pins: {} }), (e: Error) => e.message === `cannot provide k6 ${pinnedVersion('k6')}: no sha256 is pinned for k6 ${pinnedVersion('k6')} linux/amd64`);
 });
 
 test('preferProjectBin with no PATH at all gives just .bin', (t) => {
