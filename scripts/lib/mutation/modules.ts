@@ -80,7 +80,11 @@ export const MODULES: readonly MutationModule[] = [
     sandbox: ['scripts', 'test', 'tools'],
     links: ['.bin'],
     tsx: true,
-    equivalent: [],
+    equivalent: [
+      { mutator: 'StringLiteral', line: "'m').test(output)", reason: 'without multiline mode a newline still counts as the separator around the version' },
+      { mutator: 'ConditionalExpression', line: 'if (existsSync(local)) {', replacement: 'true', reason: 'a missing executable reports no version, so the branch falls through the same way' },
+      { mutator: 'ConditionalExpression', line: 'if (parts[0] !== dir)', replacement: 'true', reason: 'rebuilding PATH with .bin already first gives the same PATH' },
+    ],
   },
   {
     name: 'guards',
