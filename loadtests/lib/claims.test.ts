@@ -2,7 +2,7 @@
 // ones from the shipped overlays are covered in scripts/lib/scenario/expectations.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { claimsFor, expectedRange, k6Scenarios, loadPlan, minSamples, planSeconds, rateToTell, shareClaimCount, thresholdsFor, type Claim, type Phase } from './claims.ts';
+import { claimsFor, lbMinPods, expectedRange, k6Scenarios, loadPlan, minSamples, planSeconds, rateToTell, shareClaimCount, thresholdsFor, type Claim, type Phase } from './claims.ts';
 import { sampleSizeToTell, toleranceBand } from './stats.ts';
 import type { Expectations } from './expectations.ts';
 
@@ -246,4 +246,52 @@ test('thresholds: one rule per bound, at most six decimals, rules of one id gath
   assert.deepEqual(t.count, ['count>=2']);
   assert.deepEqual(t.p99, ['p(99)<=1800']);
   assert.deepEqual(thresholdsFor([{ id: 'third', title: 'x', kind: 'rate-at-least', limit: 1 / 3 }]).third, ['rate>=0.333333']);
+});
+
+test('what each scenario claims: the kind, the side, the phase that sizes it, who judges it', () => {
+  const route = { name: 'home', prefix: '/', path: '/' };
+  const all: Expectations[] = [
+    { scenario: 'baseline', routes: [route] },
+    { scenario: 'canary', service: 'products', weights: { v1: 90, v2: 10 }, version: 'v2', share: 0.1 },
+    { scenario: 'ab', service: 'products', header: 'x-user-group', value: 'beta', matchVersion: 'v2', defaultVersion: 'v1' },
+    { scenario: 'fault', service: 'products', delay: { share: 0.2, ms: 200 }, abort: { share: 0.1, status: 500 } },
+    { scenario: 'timeout', routeService: 'orders', timeoutMs: 1500, slowService: 'payments', latencyMs: 4000, latencyShare: 0.5, timeoutShare: 0.5 },
+    { scenario: 'retries', service: 'payments', attempts: 2, retryOn: '503', errorShare: 0.3, errorStatus: 503, retried: true, successShare: 0.973 },
+    { scenario: 'breaker', service: 'products', pool: { maxConnections: 1, http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 }, outlier: { consecutive5xxErrors: 3, intervalMs: 1000, baseEjectionTimeMs: 300_000, maxEjectionPercent: 100 }, replicas: 3, failingReplicas: 1, overflowConcurrency: 3 },
+    { scenario: 'mirror', service: 'products', routeVersion: 'v1', mirrorVersion: 'v2', mirrorShare: 1 },
+    mtls,
+    { scenario: 'jwt', issuer: 'i', jwksUri: 'u', protectedPaths: ['/orders'], path: '/orders' },
+    { scenario: 'tls', host: 'shop.localhost', secretName: 's', gatewayNamespace: 'istio-ingress', httpsRedirect: true },
+    ratelimit,
+    { scenario: 'lb', service: 'products', hashHeader: 'x-user', replicas: 3, users: 12 },
+  ];
+  const shape = (c: Claim): string => [c.id, c.kind, c.kind === 'share' ? `${c.side} p=${Number(c.p.toFixed(4))}` : `limit=${c.limit}`, 'phase' in c ? c.phase ?? '' : '', 'source' in c ? c.source ?? '' : ''].join(' ').trim();
+  const got = Object.fromEntries(all.map((e) => [e.scenario, claimsFor(e).map(shape)]));
+  assert.deepEqual(got, {
+    baseline: ['errors rate-at-most limit=0.01', 'route_ok{route:home} rate-at-least limit=0.99'],
+    canary: ['canary_version_share share both p=0.1 traffic', 'errors rate-at-most limit=0.01'],
+    ab: ['ab_beta_match share both p=1', 'ab_other_match share both p=0', 'infra_noise count-at-most limit=5'],
+    fault: ['fault_aborted share both p=0.1 traffic', 'fault_delayed share both p=0.2 traffic'],
+    timeout: ['timeout_504 share both p=0.5 orders', 'timeout_duration trend-at-most limit=1800'],
+    retries: ['retries_order_ok share lower p=0.973 orders', 'retries_one_charge share both p=1'],
+    breaker: ['breaker_overflow count-at-least limit=1', 'breaker_outlier_ok rate-at-least limit=0.99'],
+    mirror: ['mirror_route_version share both p=1', 'mirror_received share both p=1 traffic runner', 'infra_noise count-at-most limit=6'],
+    mtls: ['mtls_mesh_ok rate-at-least limit=0.99', 'mtls_legacy_ok share both p=0'],
+    jwt: ['jwt_none_403 share both p=1', 'jwt_forged_401 share both p=1', 'jwt_valid_2xx share both p=1', 'infra_noise count-at-most limit=3'],
+    tls: ['tls_https_ok share both p=1  runner', 'tls_http_redirect share both p=1', 'infra_noise count-at-most limit=3'],
+    ratelimit: ['ratelimit_429 share both p=0.7458 traffic'],
+    lb: ['lb_sticky share both p=1', 'lb_spread count-at-least limit=' + lbMinPods(3, 12) + '  runner', 'lb_busiest_pod share upper p=0.3333  runner', 'errors rate-at-most limit=0.01', 'infra_noise count-at-most limit=6'],
+  });
+  // What a broken mesh would show instead, where the default (nothing, or twice p) is not the right foil.
+  const alternatives = (e: Expectations, id: string) => (claim(claimsFor(e), id) as { alternatives?: unknown[] }).alternatives?.map((a) => (a as { share: number }).share);
+  assert.deepEqual(alternatives(all[5]!, 'retries_order_ok'), [0.7], 'a mesh without retries succeeds 1 − q of the time');
+  assert.deepEqual(alternatives(all[7]!, 'mirror_received'), [0], 'a mesh that mirrors nothing');
+  assert.deepEqual(alternatives(all[12]!, 'lb_busiest_pod'), [1], 'every user on one pod');
+  assert.equal((claim(claimsFor(all[12]!), 'lb_busiest_pod') as { tests?: number }).tests, 3, 'the busiest of three pods is three comparisons');
+  // k6 judges the infra-noise count and an upper-only share by their upper bound alone; the runner's rows it leaves out.
+  const t = thresholdsFor(claimsFor(all[12]!));
+  assert.deepEqual(t.infra_noise, ['count<=6']);
+  assert.equal(t.lb_spread, undefined);
+  assert.equal(t.lb_busiest_pod, undefined);
+  assert.deepEqual(thresholdsFor([{ id: 'u', title: 'u', kind: 'share', p: 0.3, minSamples: 500, side: 'upper' }]).u, [`rate<=${Number(toleranceBand(0.3, 500).hi.toFixed(6))}`]);
 });
