@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger, logRequest } from './logging.ts';
+import { createLogger, FLUSH_DELAY_MS, logRequest } from './logging.ts';
 
 test('lines are JSON with service, level and msg, filtered by level, and batched until flush', async () => {
   const written: string[] = [];
@@ -20,12 +20,17 @@ test('lines are JSON with service, level and msg, filtered by level, and batched
   assert.equal(lines[1]!.level, 'warn');
 });
 
-test('buffered lines are written on the next turn without flush', async () => {
+test('buffered lines are written within the flush delay without flush', async () => {
   const written: string[] = [];
   const logger = createLogger({ service: 's', sink: { write: (t) => written.push(t) } });
   logRequest(logger, { method: 'GET', path: '/a', route: '/a', status: 200, durationMs: 1.23456, requestId: 'r', traceId: undefined });
-  await new Promise((resolve) => setImmediate(resolve));
-  const line = JSON.parse(written.join('')) as Record<string, unknown>;
+  logger.info('second');
+  assert.equal(written.length, 0, 'not written at once');
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS + 20));
+  assert.equal(written.length, 1, 'the lines of one delay go out in one write');
+  const [first, second] = written[0]!.trim().split('\n');
+  assert.equal((JSON.parse(second!) as { msg: string }).msg, 'second');
+  const line = JSON.parse(first!) as Record<string, unknown>;
   assert.equal(line.msg, 'request');
   assert.equal(line.durationMs, 1.235);
   assert.equal('traceId' in line, false);
