@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../versions.ts';
 import { probePort } from './ports.ts';
+import { commandLine, isAlive, waitUntil } from '../../../test/support/dev-run.ts';
 
 async function freeBlock(offsets: number[]): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -98,15 +99,9 @@ test('npm run dev starts the chosen services on the moved ports, serves them, an
   const code = await Promise.race([dev.exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout' as const)]);
   assert.equal(code, 0, `npm run dev exited with ${code}:\n${dev.output()}`);
   assert.match(dev.output(), /every service has stopped/);
-  for (const pid of servicePids) {
-    let state = 'gone';
-    try {
-      state = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      // gone
-    }
-    assert.equal(state, 'gone', `process ${pid} is still there after Ctrl-C: ${state}`);
-  }
+  // A zombie (exited, not yet reaped by its new parent) runs nothing and holds no port: it counts as gone.
+  const gone = await waitUntil(() => servicePids.every((pid) => !isAlive(pid)), 10_000);
+  assert.ok(gone, `still running after Ctrl-C: ${servicePids.filter(isAlive).map((pid) => `${pid} ${commandLine(pid)}`).join('; ')}`);
   for (const port of [base + 1, base + 2, base + 101, base + 102]) assert.equal(await probePort(port, '127.0.0.1'), null, `port ${port} is still held`);
 });
 
