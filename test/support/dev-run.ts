@@ -91,6 +91,8 @@ export interface DevRun {
   stderr: () => string;
   output: () => string;
   exited: Promise<number | null>;
+  /** Resolves when stdout and stderr have closed: every process of the run is gone and all it wrote is read. */
+  closed: Promise<void>;
   /** Records the current process tree under the run, so the cleanup can find every process of it. */
   tree: () => number[];
 }
@@ -117,6 +119,8 @@ export function startDev(options: DevRunOptions, t: { after: (fn: () => unknown)
   child.stdout!.on('data', (c: Buffer) => ((stdout += c.toString()), (both += c.toString())));
   child.stderr!.on('data', (c: Buffer) => ((stderr += c.toString()), (both += c.toString())));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Every writer of the pipes is gone and everything they wrote has been read.
+  const closed = Promise.all([new Promise((r) => child.stdout!.once('close', r)), new Promise((r) => child.stderr!.once('close', r))]).then(() => undefined);
   const seen = new Map<number, string>();
   const tree = () => {
     const pids = child.pid === undefined ? [] : descendants(child.pid);
@@ -142,7 +146,7 @@ export function startDev(options: DevRunOptions, t: { after: (fn: () => unknown)
     }
     if (child.exitCode === null && child.signalCode === null) await Promise.race([exited, sleep(5_000, undefined, { ref: false })]);
   });
-  return { child, stdout: () => stdout, stderr: () => stderr, output: () => both, exited, tree };
+  return { child, stdout: () => stdout, stderr: () => stderr, output: () => both, exited, closed, tree };
 }
 
 /** Waits (bounded) for the pattern in the run's output; fails with the output when it does not come. */

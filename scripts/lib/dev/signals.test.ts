@@ -48,6 +48,8 @@ async function assertAllGone(run: DevRun, tree: Tree, ports: number[]): Promise<
   const left = [tree.npm, ...tree.all].filter(isAlive).map((p) => `${p} ${commandLine(p)}`);
   assert.ok(gone, `processes left running:\n${left.join('\n')}\n--- output:\n${run.output()}`);
   assert.ok(await portsClosed(ports), `a port of ${ports.join(', ')} is still open`);
+  // The last lines may still sit in the pipe when the last process is gone: read them before judging.
+  await Promise.race([run.closed, sleep(5_000, undefined, { ref: false })]);
 }
 
 function assertDrainedOnce(run: DevRun): void {

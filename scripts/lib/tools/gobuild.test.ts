@@ -73,6 +73,11 @@ test('a Go tool is built from its module once, stamped with the pinned version, 
   writeFileSync(path.join(tools, 'hello', 'go.sum'), 'example.com/x v1.0.0 h1:AAAA=\n');
   assert.notEqual(buildKey(tool, go, tools), edited);
   assert.notEqual(buildKey(tool, { ...go, goarch: 'arm64' }, tools), buildKey(tool, go, tools));
+  // An upstream command of a module (its package outside the module) ignores the module's own sources.
+  const upstream: GoTool = { ...tool, name: 'fmt-like', pkg: 'example.com/other/cmd/x' };
+  const before = buildKey(upstream, go, tools);
+  writeFileSync(path.join(tools, 'hello', 'main.go'), 'package main\n\nfunc main() {}\n');
+  assert.equal(buildKey(upstream, go, tools), before);
 });
 
 test('a failing build says how to see the whole output, and leaves nothing half-written', async () => {

@@ -67,9 +67,14 @@ export const GO_TOOLS: readonly GoTool[] = [
   },
 ];
 
-/** The project's own programs (not an upstream command): their version says nothing of their source. */
-export function isOwnProgram(tool: GoTool): boolean {
-  return tool.pkg.startsWith('shopmesh.local/');
+/**
+ * A program of the tools module itself (shopmesh-xds, shopmesh-charts), not an upstream command: its
+ * version says nothing of its source, which lives in the module.
+ */
+export function isOwnProgram(tool: GoTool, toolsDir = TOOLS_DIR): boolean {
+  const goMod = readFileSync(path.join(toolsDir, tool.module, 'go.mod'), 'utf8');
+  const own = /^module (\S+)$/m.exec(goMod)?.[1];
+  return Boolean(own && (tool.pkg === own || tool.pkg.startsWith(`${own}/`)));
 }
 
 /** Where .bin/ records the build key a program was placed with. */
@@ -124,14 +129,16 @@ function ownGoFiles(dir: string): string[] {
 }
 
 /**
- * Everything that decides a build's bytes: the module's go.mod and go.sum, its own Go files (an
- * edit to shopmesh-xds must not be served from an older build), the flags, Go and the platform.
+ * Everything that decides a build's bytes: the module's go.mod and go.sum, for the module's own
+ * programs its Go files (an edit to shopmesh-xds must not be served from an older build), the flags,
+ * Go and the platform.
  */
 export function buildKey(tool: GoTool, go: GoEnv, toolsDir = TOOLS_DIR): string {
   const h = createHash('sha256');
   const dir = path.join(toolsDir, tool.module);
   for (const f of ['go.mod', 'go.sum']) h.update(readFileSync(path.join(dir, f)));
-  for (const f of ownGoFiles(dir)) h.update(path.relative(dir, f)).update('\0').update(readFileSync(f));
+  // An upstream command links only what go.sum pins: an edit to the module's own programs leaves it alone.
+  if (isOwnProgram(tool, toolsDir)) for (const f of ownGoFiles(dir)) h.update(path.relative(dir, f)).update('\0').update(readFileSync(f));
   h.update(JSON.stringify([tool.pkg, tool.ldflags(version(tool.versionKey)), go.goVersion, go.goos, go.goarch]));
   return h.digest('hex').slice(0, 16);
 }
