@@ -74,7 +74,7 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'power',
     file: 'loadtests/lib/power.ts',
-    tests: ['loadtests/lib/power.test.ts'],
+    tests: ['loadtests/lib/power.edges.test.ts', 'loadtests/lib/power.test.ts'],
     sandbox: ['loadtests'],
     equivalent: [],
   },
