@@ -96,21 +96,35 @@ export const MODULES: readonly MutationModule[] = [
     file: 'services/shared/src/guards.ts',
     tests: ['services/shared/src/guards.edges.test.ts', 'services/shared/src/guards.test.ts'],
     sandbox: ['services'],
-    equivalent: [],
+    equivalent: [
+      { mutator: 'ConditionalExpression', line: 'if (declared !== null && Number(declared) > maxBytes)', replacement: 'true', reason: 'Number(null) is 0, never over the limit' },
+      { mutator: 'ConditionalExpression', line: 'chunks.length === 1 ? chunks[0]!', replacement: 'false', reason: 'Buffer.concat of one chunk is the same bytes' },
+      { mutator: 'OptionalChaining', line: 'result.error.issues[0]?.message', reason: 'a failed zod parse always has at least one issue' },
+      { mutator: 'StringLiteral', line: "result.error.issues[0]?.message ?? 'invalid'", original: "'invalid'", reason: 'unreachable: a failed zod parse always has at least one issue' },
+    ],
   },
   {
     name: 'upstream',
     file: 'services/shared/src/upstream.ts',
     tests: ['services/shared/src/upstream.edges.test.ts', 'services/shared/src/upstream.test.ts'],
     sandbox: ['services'],
-    equivalent: [],
+    equivalent: [
+      { mutator: 'ConditionalExpression', line: 'if (code !== undefined && CONNECTION_FAILURES.has(code))', replacement: 'true', reason: 'the set never holds undefined' },
+      { mutator: 'OptionalChaining', line: 'const neverSent = !signal.aborted', reason: 'undici always rejects with an Error object, never null' },
+      { mutator: 'OptionalChaining', line: '| null)?.error?.code', reason: 'a JSON null body throws inside the try either way and gives no code' },
+      { mutator: 'ConditionalExpression', line: "return typeof code === 'string' && code.length <= 100", replacement: 'true', reason: 'a non-string code has no length, so the length test already refuses it' },
+    ],
   },
   {
     name: 'idempotency',
     file: 'services/shared/src/idempotency.ts',
     tests: ['services/shared/src/idempotency.edges.test.ts', 'services/shared/src/idempotency.test.ts'],
     sandbox: ['services'],
-    equivalent: [],
+    equivalent: [
+      // V8's sort only asks whether the comparator is negative, and object keys are never equal.
+      { mutator: 'EqualityOperator', line: '.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))', reason: 'keys are unique and only "a < b" decides the order' },
+      { mutator: 'ConditionalExpression', line: '.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))', original: 'a > b', reason: 'the non-negative branch never moves an element in V8\'s sort' },
+    ],
   },
   {
     name: 'real-cli',

@@ -137,3 +137,18 @@ test('path and query values: the parsed value, or a 400 naming the parameter', (
   assert.throws(() => parseParam('id', 'abc', id), isHttpError(400, 'invalid_parameter', /^id: /));
   assert.throws(() => parseParam('limit', '-1', id), isHttpError(400, 'invalid_parameter', /^limit: Too small/));
 });
+
+test('without a content type at all the answer is 415; the default limit is 16 KiB', async () => {
+  const bytes = new TextEncoder().encode('{"name":"a"}');
+  assert.deepEqual([(await post(bytes)).status, (await post(bytes)).body.error?.code], [415, 'unsupported_media_type']);
+  const app = new Hono();
+  app.post('/x', async (c) => c.json(await readJson(c, z.object({ name: z.string() })), 201));
+  app.onError(createErrorHandler());
+  const send = async (size: number) => (await app.request('/x', { method: 'POST', body: `{"name":"${'x'.repeat(size - 11)}"}`, headers: { 'content-type': 'application/json' } })).status;
+  assert.equal(await send(16 * 1024), 201);
+  assert.equal(await send(16 * 1024 + 1), 413);
+});
+
+test('null values inside a body that names a forbidden word are walked past, not crashed on', () => {
+  assert.deepEqual(parseJsonSafely('{"x":null,"note":"prototype","list":[null,{"y":null}]}'), { x: null, note: 'prototype', list: [null, { y: null }] });
+});

@@ -31,6 +31,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
   '/big': (_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: 'z'.repeat(1000) })),
   '/teapot': (_q, s) => s.writeHead(418, { 'content-type': 'application/json' }).end('{"short":"stout"}'),
   '/hang': () => undefined, // never answers; closed in after()
+  '/reset': (q) => q.socket.destroy(),
 };
 
 before(async () => {
@@ -187,4 +188,24 @@ test('an answer that breaks the contract is a 502 naming the upstream, its statu
   const e = unexpectedAnswer('products', 200, 'no price');
   assert.deepEqual([e.status, e.failure, e.upstream, e.upstreamStatus, e.message, e.neverSent], [502, 'upstream_error', 'products', 200, 'products answered 200 with no price', false]);
   assert.equal(new UpstreamError('x', 'upstream_unavailable', 'm').status, 503);
+});
+
+test('a reset connection is unavailable but may have been sent; a closed client refuses further calls', async () => {
+  const reset = await failure('/reset');
+  assert.deepEqual([reset.status, reset.failure, reset.neverSent], [503, 'upstream_unavailable', false], 'the request left: the upstream may have acted on it');
+  const client = createUpstreamClient({ name: 'users', baseUrl: base, timeoutMs: 2000 });
+  await client.close();
+  await assert.rejects(client.request({ method: 'GET', path: '/no-type' }), UpstreamError);
+});
+
+test('a body that is not JSON is drained, so the one connection serves the next call', async () => {
+  const client = createUpstreamClient({ name: 'products', baseUrl: base, timeoutMs: 1500, connections: 1 });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await client.request({ method: 'GET', path: '/text' })).status, 200);
+      assert.equal((await client.request({ method: 'GET', path: '/no-type' })).status, 200);
+    }
+  } finally {
+    await client.close();
+  }
 });
