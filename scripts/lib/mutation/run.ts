@@ -141,7 +141,9 @@ export async function mutateModule(m: MutationModule, repoRoot: string, concurre
   process.chdir(repoRoot);
   try {
     const results = await new Stryker(strykerOptions(m, repoRoot, concurrency, lines)).runMutationTest();
-    return scoreModule(m, results as unknown as MutantOutcome[], readFileSync(path.join(repoRoot, m.file), 'utf8'));
+    const score = scoreModule(m, results as unknown as MutantOutcome[], readFileSync(path.join(repoRoot, m.file), 'utf8'));
+    // With --lines, entries for the lines left out matched nothing because they were not mutated.
+    return lines.length ? { ...score, unusedEquivalents: [] } : score;
   } finally {
     process.chdir(previous);
   }
