@@ -68,6 +68,27 @@ test('authz edges follow principals, methods and deny-by-default', () => {
   assert.deepEqual(e.sources, ['storefront', 'orders', 'payments', 'notifications']);
 });
 
+test("a DENY limited to another port (the admin port) leaves the service edges alone; on the service's port it denies them", () => {
+  const denyMeshCallers = (port: string) =>
+    parseManifests(`apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: admin-port-no-mesh-callers, namespace: shop}
+spec:
+  action: DENY
+  rules:
+    - from: [{source: {principals: ["*"]}}]
+      to: [{operation: {ports: ["${port}"]}}]
+`);
+  const allowed = (objects: KubeObject[]) => {
+    const e = deriveExpectations('authz', objects);
+    return e.scenario === 'authz' ? e.edges.filter((x) => x.allowed).map((x) => `${x.from}->${x.to}`).sort() : [];
+  };
+  const before = allowed(fixture('authz'));
+  assert.ok(before.includes('orders->payments'));
+  assert.deepEqual(allowed([...fixture('authz'), ...denyMeshCallers('9090')]), before);
+  assert.throws(() => allowed([...fixture('authz'), ...denyMeshCallers('8080')]), /no allowed edge/);
+});
+
 test('change the canary weight and the band follows', () => {
   const at10 = deriveExpectations('canary', fixture('canary'));
   const at30 = deriveExpectations('canary', parseManifests(fixtureText('canary').replace('weight: 90', 'weight: 70').replace('weight: 10', 'weight: 30')));

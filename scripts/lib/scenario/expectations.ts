@@ -393,6 +393,9 @@ function principalMatches(pattern: string, principal: string): boolean {
   return pattern === principal;
 }
 
+/** The port every service listens on in the pod (its Service's targetPort): what an edge's call reaches. */
+const SERVICE_TARGET_PORT = '8080';
+
 function authz(objects: readonly KubeObject[]): AuthzExpectations {
   const ns = SHOP_NAMESPACE;
   const policies = ofKind(objects, 'AuthorizationPolicy').filter((p) => (p.metadata.namespace ?? ns) === ns);
@@ -418,7 +421,9 @@ function authz(objects: readonly KubeObject[]): AuthzExpectations {
       const op = obj(t.operation);
       const methods = arr(op.methods).filter((x): x is string => typeof x === 'string');
       const paths = arr(op.paths).filter((x): x is string => typeof x === 'string');
-      return (methods.length === 0 || methods.includes('GET')) && (paths.length === 0 || paths.some((p) => principalMatches(p, path.split('?')[0]!)));
+      // Istio matches ports against the destination port: every edge here is a call on the services' 8080.
+      const ports = arr(op.ports).map((x) => String(x));
+      return (methods.length === 0 || methods.includes('GET')) && (paths.length === 0 || paths.some((p) => principalMatches(p, path.split('?')[0]!))) && (ports.length === 0 || ports.includes(SERVICE_TARGET_PORT));
     });
     return fromOk && toOk;
   };
