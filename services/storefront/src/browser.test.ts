@@ -17,7 +17,7 @@ const DOCS_SCREENSHOT = path.resolve(import.meta.dirname, '../../../docs/images/
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // Tests install nothing on the machine: .ci/run installs Debian's chromium, and so does a contributor, once.
-const missingChromium = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing: install Debian's chromium with \`sudo apt-get install chromium\` (.ci/run does it for CI), then run this test again`;
+const missingChromium = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing: install the Debian package chromium (\`sudo apt install chromium\`) (.ci/run does it for CI), then run this test again`;
 
 describe('the shop in a headless browser', { timeout: 600_000 }, () => {
   let shop: Shop | undefined;
