@@ -7,6 +7,7 @@ import type { Claim, Phase } from './claims.ts';
 import type { BreakerExpectations } from './expectations.ts';
 import { alternativesOf, formatRefusal, passProbability, planRefusals, powerCheck } from './power.ts';
 import { binomialCdf, binomialPmf, designAlternative, FALSE_FAIL_PER_RUN, toleranceBand } from './stats.ts';
+import { breakerExpectations } from '../../test/support/expectations.ts';
 
 type Share = Extract<Claim, { kind: 'share' }>;
 const share = (p: number, extra: Partial<Share> = {}): Share => ({ id: 's', title: 's', kind: 'share', p, minSamples: 400, side: 'both', ...extra });
@@ -84,15 +85,7 @@ test('the rate a weak claim needs, and a claim no rate can save', () => {
   assert.ok(FALSE_FAIL_PER_RUN > 0);
 });
 
-const breaker = (baseEjectionTimeMs: number): BreakerExpectations => ({
-  scenario: 'breaker',
-  service: 'products',
-  pool: { maxConnections: 1, http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 },
-  outlier: { consecutive5xxErrors: 3, intervalMs: 1000, baseEjectionTimeMs, maxEjectionPercent: 50 },
-  replicas: 4,
-  failingReplicas: 1,
-  overflowConcurrency: 3,
-});
+const breaker = breakerExpectations;
 
 test('breaker: a pod that may return exactly as the window closes is refused; a second later is fine', () => {
   // returnS = base − 60 s readiness − 20 s k6 start; the window closes at 40 s.

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { breakerWindow, claimsFor, loadPlan } from './claims.ts';
 import type { BreakerExpectations, FaultExpectations, LbExpectations, RetriesExpectations } from './expectations.ts';
 import { powerCheck, planRefusals } from './power.ts';
+import { breakerExpectations } from '../../test/support/expectations.ts';
 
 const fault = (abortShare: number): FaultExpectations => ({ scenario: 'fault', service: 'products', abort: { share: abortShare, status: 500 }, delay: { share: 0.2, ms: 1000 } });
 
@@ -42,15 +43,7 @@ test('retries: the order success claim must reject a mesh without retries (1 −
   assert.equal(powerCheck(claimsFor(weak), loadPlan(weak)).find((r) => r.id === 'retries_order_ok')!.ok, false);
 });
 
-const breaker = (baseEjectionTimeMs: number): BreakerExpectations => ({
-  scenario: 'breaker',
-  service: 'products',
-  pool: { maxConnections: 1, http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 },
-  outlier: { consecutive5xxErrors: 3, intervalMs: 1000, baseEjectionTimeMs, maxEjectionPercent: 50 },
-  replicas: 4,
-  failingReplicas: 1,
-  overflowConcurrency: 3,
-});
+const breaker = breakerExpectations;
 
 test('breaker: the counted window ends before the ejected pod can return, and the margin is stated', () => {
   const shipped = breakerWindow(breaker(180_000));
