@@ -8,7 +8,7 @@ import { version } from '../versions.ts';
 import { cacheFile, writeGeneratedFile } from './config-files.ts';
 import { cannotLook } from './look.ts';
 import { recoverExistingCluster } from './recover.ts';
-import { sandboxPorts } from './ports.ts';
+import { sandboxPorts, withHostPorts, type HostPortMembers } from './ports.ts';
 import { toolPath, type ClusterProvider, type ClusterState, type ToolPaths } from './types.ts';
 
 export const K3D_REGISTRY = `${CLUSTER_NAME}-registry.localhost`;
@@ -60,80 +60,69 @@ async function registryExists(runner: Runner, k3d: string): Promise<boolean> {
   return registries.some((r) => r.name === K3D_REGISTRY_CONTAINER);
 }
 
-export const k3dProvider: ClusterProvider = {
-  name: 'k3d',
-  context: sandboxContext('k3d'),
-  get httpPort() {
-    return sandboxPorts().http;
-  },
-  get httpsPort() {
-    return sandboxPorts().https;
-  },
-  get registry() {
-    const { registry } = sandboxPorts();
-    return { push: `localhost:${registry}`, cluster: `${K3D_REGISTRY_CONTAINER}:${registry}` };
-  },
-  gatewayService: { type: 'LoadBalancer' },
-  istioPlatform: 'k3d',
-  ownsCluster: true,
-  tools: ['k3d'],
-  get hostPorts() {
-    const { http, https, registry } = sandboxPorts();
-    return [http, https, registry];
-  },
+export const k3dProvider: ClusterProvider = withHostPorts(
+  {
+    name: 'k3d',
+    context: sandboxContext('k3d'),
+    gatewayService: { type: 'LoadBalancer' },
+    istioPlatform: 'k3d',
+    ownsCluster: true,
+    tools: ['k3d'],
 
-  async clusterState(runner, tools): Promise<ClusterState> {
-    const clusters = await listJson<K3dCluster>(runner, toolPath(tools, 'k3d'), ['cluster', 'list']);
-    const c = clusters.find((x) => x.name === CLUSTER_NAME);
-    if (!c) return 'absent';
-    return (c.serversRunning ?? 0) >= (c.serversCount ?? 1) ? 'running' : 'stopped';
-  },
+    async clusterState(runner, tools): Promise<ClusterState> {
+      const clusters = await listJson<K3dCluster>(runner, toolPath(tools, 'k3d'), ['cluster', 'list']);
+      const c = clusters.find((x) => x.name === CLUSTER_NAME);
+      if (!c) return 'absent';
+      return (c.serversRunning ?? 0) >= (c.serversCount ?? 1) ? 'running' : 'stopped';
+    },
 
-  async ownedPorts(runner, tools) {
-    const owned: number[] = [];
-    const ports = sandboxPorts();
-    if (await registryExists(runner, toolPath(tools, 'k3d'))) owned.push(ports.registry);
-    if ((await this.clusterState(runner, tools)) === 'running') owned.push(ports.http, ports.https);
-    return owned;
-  },
+    async ownedPorts(runner, tools) {
+      const owned: number[] = [];
+      const ports = sandboxPorts();
+      if (await registryExists(runner, toolPath(tools, 'k3d'))) owned.push(ports.registry);
+      if ((await this.clusterState(runner, tools)) === 'running') owned.push(ports.http, ports.https);
+      return owned;
+    },
 
-  async up(runner: Runner, tools: ToolPaths) {
-    const k3d = toolPath(tools, 'k3d');
-    const { registry } = sandboxPorts();
-    await runner.step(`registry ${K3D_REGISTRY_CONTAINER} on localhost:${registry}`, async () => {
-      if (await registryExists(runner, k3d)) return runner.note('exists');
-      // The image versions.yaml pins (k3d's own default is an unpinned registry:2).
-      await runner.exec(k3d, ['registry', 'create', K3D_REGISTRY, '--port', `127.0.0.1:${registry}`, '--image', version('images.registry')]);
-    });
-    const create = async () => {
-      const file = cacheFile(`k3d-${CLUSTER_NAME}.yaml`);
-      await writeGeneratedFile(runner, file, YAML.stringify(k3dClusterConfig()));
-      await runner.exec(k3d, ['cluster', 'create', '--config', file, '--wait', '--timeout', '300s']);
-    };
-    await runner.step(`k3d cluster ${CLUSTER_NAME} (${version('images.k3s')})`, async () => {
-      const state = await this.clusterState(runner, tools);
-      if (state === 'absent') return create();
-      if (state === 'stopped') await runner.exec(k3d, ['cluster', 'start', CLUSTER_NAME, '--wait']);
-      else runner.note('running');
-      await recoverExistingCluster(runner, {
-        context: this.context,
-        kubectl: toolPath(tools, 'kubectl'),
-        exportKubeconfig: async () => void (await runner.exec(k3d, ['kubeconfig', 'merge', CLUSTER_NAME, '--kubeconfig-merge-default', '--kubeconfig-switch-context=false'])),
-        recreate: async () => {
-          await runner.exec(k3d, ['cluster', 'delete', CLUSTER_NAME]);
-          await create();
-        },
+    async up(runner: Runner, tools: ToolPaths) {
+      const k3d = toolPath(tools, 'k3d');
+      const { registry } = sandboxPorts();
+      await runner.step(`registry ${K3D_REGISTRY_CONTAINER} on localhost:${registry}`, async () => {
+        if (await registryExists(runner, k3d)) return runner.note('exists');
+        // The image versions.yaml pins (k3d's own default is an unpinned registry:2).
+        await runner.exec(k3d, ['registry', 'create', K3D_REGISTRY, '--port', `127.0.0.1:${registry}`, '--image', version('images.registry')]);
       });
-    });
-  },
+      const create = async () => {
+        const file = cacheFile(`k3d-${CLUSTER_NAME}.yaml`);
+        await writeGeneratedFile(runner, file, YAML.stringify(k3dClusterConfig()));
+        await runner.exec(k3d, ['cluster', 'create', '--config', file, '--wait', '--timeout', '300s']);
+      };
+      await runner.step(`k3d cluster ${CLUSTER_NAME} (${version('images.k3s')})`, async () => {
+        const state = await this.clusterState(runner, tools);
+        if (state === 'absent') return create();
+        if (state === 'stopped') await runner.exec(k3d, ['cluster', 'start', CLUSTER_NAME, '--wait']);
+        else runner.note('running');
+        await recoverExistingCluster(runner, {
+          context: this.context,
+          kubectl: toolPath(tools, 'kubectl'),
+          exportKubeconfig: async () => void (await runner.exec(k3d, ['kubeconfig', 'merge', CLUSTER_NAME, '--kubeconfig-merge-default', '--kubeconfig-switch-context=false'])),
+          recreate: async () => {
+            await runner.exec(k3d, ['cluster', 'delete', CLUSTER_NAME]);
+            await create();
+          },
+        });
+      });
+    },
 
-  async down(runner, tools, opts) {
-    const k3d = toolPath(tools, 'k3d');
-    if ((await this.clusterState(runner, tools)) !== 'absent') await runner.exec(k3d, ['cluster', 'delete', CLUSTER_NAME]);
-    else runner.note(`no k3d cluster ${CLUSTER_NAME}`);
-    if (opts.all) {
-      if (await registryExists(runner, k3d)) await runner.exec(k3d, ['registry', 'delete', K3D_REGISTRY_CONTAINER]);
-      else runner.note(`no registry ${K3D_REGISTRY_CONTAINER}`);
-    }
-  },
-};
+    async down(runner, tools, opts) {
+      const k3d = toolPath(tools, 'k3d');
+      if ((await this.clusterState(runner, tools)) !== 'absent') await runner.exec(k3d, ['cluster', 'delete', CLUSTER_NAME]);
+      else runner.note(`no k3d cluster ${CLUSTER_NAME}`);
+      if (opts.all) {
+        if (await registryExists(runner, k3d)) await runner.exec(k3d, ['registry', 'delete', K3D_REGISTRY_CONTAINER]);
+        else runner.note(`no registry ${K3D_REGISTRY_CONTAINER}`);
+      }
+    },
+  } satisfies Omit<ClusterProvider, keyof HostPortMembers>,
+  (port) => `${K3D_REGISTRY_CONTAINER}:${port}`,
+);

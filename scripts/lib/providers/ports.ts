@@ -90,3 +90,36 @@ export function portsFromConfigMap(data: Record<string, string> | undefined, fal
   const read = (k: string, d: number) => (data?.[k] && /^\d+$/.test(data[k]!) ? Number(data[k]) : d);
   return { http: read('httpPort', fallback.http), https: read('httpsPort', fallback.https), registry: read('registryPort', fallback.registry) };
 }
+
+/** The members of a provider whose sandbox binds the host ports (k3d, kind). */
+export interface HostPortMembers {
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly registry: { push: string; cluster: string };
+  readonly hostPorts: number[];
+}
+
+/**
+ * Gives a provider its host-port members, read when used so a port moved by a flag or the
+ * environment is seen; `clusterRegistry` names the registry as the nodes pull from it.
+ */
+export function withHostPorts<P extends object>(provider: P, clusterRegistry: (port: number) => string): P & HostPortMembers {
+  return Object.defineProperties(provider, {
+    httpPort: { get: () => sandboxPorts().http, enumerable: true },
+    httpsPort: { get: () => sandboxPorts().https, enumerable: true },
+    registry: {
+      get: () => {
+        const { registry } = sandboxPorts();
+        return { push: `localhost:${registry}`, cluster: clusterRegistry(registry) };
+      },
+      enumerable: true,
+    },
+    hostPorts: {
+      get: () => {
+        const { http, https, registry } = sandboxPorts();
+        return [http, https, registry];
+      },
+      enumerable: true,
+    },
+  }) as P & HostPortMembers;
+}
