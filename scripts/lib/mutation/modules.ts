@@ -21,8 +21,11 @@ export interface MutationModule {
   file: string;
   /** The test files that run against every mutant: only those that exercise this module. */
   tests: string[];
-  /** Top-level paths the sandbox copy needs besides node_modules (the module's and tests' folders, fixtures). */
-  sandbox: string[];
+  /**
+   * Top-level paths the tests read at run time (fixtures, overlays). The folders reached by relative
+   * imports from the module and its tests are found by themselves.
+   */
+  sandbox?: string[];
   /** Large folders linked into the sandbox instead of copied (the real tools in .bin). */
   links?: string[];
   /** Run the tests through tsx instead of Node's own type stripping (slower; only when needed). */
@@ -42,7 +45,6 @@ export const MODULES: readonly MutationModule[] = [
     name: 'stats',
     file: 'loadtests/lib/stats.ts',
     tests: ['loadtests/lib/stats.test.ts'],
-    sandbox: ['loadtests'],
     equivalent: [
       { mutator: 'ConditionalExpression', line: 'if (!(q > 0 && q < 1)) throw', original: 'q < 1', replacement: 'true', reason: 'q ≥ 1 still throws: the upper tail recurses on 1 − q ≤ 0, which the q > 0 test refuses' },
       { mutator: 'EqualityOperator', line: 'if (!(q > 0 && q < 1)) throw', original: 'q < 1', replacement: 'q <= 1', reason: 'as above: q = 1 recurses on 0 and throws' },
@@ -68,21 +70,19 @@ export const MODULES: readonly MutationModule[] = [
     name: 'claims',
     file: 'loadtests/lib/claims.ts',
     tests: ['loadtests/lib/claims.test.ts', 'loadtests/lib/power.test.ts', 'loadtests/lib/verdicts.test.ts'],
-    sandbox: ['loadtests'],
     equivalent: [],
   },
   {
     name: 'power',
     file: 'loadtests/lib/power.ts',
     tests: ['loadtests/lib/power.edges.test.ts', 'loadtests/lib/power.test.ts'],
-    sandbox: ['loadtests'],
     equivalent: [],
   },
   {
     name: 'tools',
     file: 'scripts/lib/tools/index.ts',
     tests: ['scripts/lib/tools/tools.test.ts'],
-    sandbox: ['scripts', 'test', 'tools'],
+    sandbox: ['test', 'tools'],
     links: ['.bin'],
     tsx: true,
     equivalent: [
@@ -95,7 +95,6 @@ export const MODULES: readonly MutationModule[] = [
     name: 'guards',
     file: 'services/shared/src/guards.ts',
     tests: ['services/shared/src/guards.edges.test.ts', 'services/shared/src/guards.test.ts'],
-    sandbox: ['services'],
     equivalent: [
       { mutator: 'ConditionalExpression', line: 'if (declared !== null && Number(declared) > maxBytes)', replacement: 'true', reason: 'Number(null) is 0, never over the limit' },
       { mutator: 'ConditionalExpression', line: 'chunks.length === 1 ? chunks[0]!', replacement: 'false', reason: 'Buffer.concat of one chunk is the same bytes' },
@@ -107,7 +106,6 @@ export const MODULES: readonly MutationModule[] = [
     name: 'upstream',
     file: 'services/shared/src/upstream.ts',
     tests: ['services/shared/src/upstream.edges.test.ts', 'services/shared/src/upstream.test.ts'],
-    sandbox: ['services'],
     equivalent: [
       { mutator: 'ConditionalExpression', line: 'if (code !== undefined && CONNECTION_FAILURES.has(code))', replacement: 'true', reason: 'the set never holds undefined' },
       { mutator: 'OptionalChaining', line: 'const neverSent = !signal.aborted', reason: 'undici always rejects with an Error object, never null' },
@@ -119,7 +117,6 @@ export const MODULES: readonly MutationModule[] = [
     name: 'idempotency',
     file: 'services/shared/src/idempotency.ts',
     tests: ['services/shared/src/idempotency.edges.test.ts', 'services/shared/src/idempotency.test.ts'],
-    sandbox: ['services'],
     equivalent: [
       // V8's sort only asks whether the comparator is negative, and object keys are never equal.
       { mutator: 'EqualityOperator', line: '.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))', reason: 'keys are unique and only "a < b" decides the order' },
@@ -130,7 +127,7 @@ export const MODULES: readonly MutationModule[] = [
     name: 'real-cli',
     file: 'test/support/real-cli.ts',
     tests: ['test/support/real-cli-judge.test.ts', 'test/support/real-cli.test.ts'],
-    sandbox: ['scripts', 'test', 'overlays', 'services'],
+    sandbox: ['overlays', 'services'],
     links: ['.bin'],
     equivalent: [
       // Unanchored patterns: a trailing .* or . only asks for one more character, which every real message has.

@@ -2,10 +2,12 @@
 // per-mutant command. (Stryker itself runs in `npm run mutation`, which is too slow for npm test.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MODULES, type MutationModule } from './modules.ts';
-import { scoreModule, strykerOptions, testCommand, type MutantOutcome } from './run.ts';
+import { sandboxPaths, scoreModule, strykerOptions, testCommand, type MutantOutcome } from './run.ts';
+import { importClosure, relativeImports } from './imports.ts';
 import { repoRoot } from '../versions.ts';
 
 const source = ['export function f(a: number, b: number): number {', '  if (a > b) return a - b;', '  return b - a;', '}'].join('\n');
@@ -62,13 +64,50 @@ test('the per-mutant command runs only the module\'s tests, quoted, and links th
 });
 
 test('the sandbox holds only what the tests read, outside the repository', () => {
-  const m: MutationModule = { name: 'x', file: 'loadtests/lib/x.ts', tests: ['loadtests/lib/x.test.ts'], sandbox: ['loadtests'] };
-  const o = strykerOptions(m, '/repo', 2);
-  assert.deepEqual(o.ignorePatterns, ['/*', '!/package.json', '!/versions.yaml', '!/loadtests']);
-  assert.equal(path.relative('/repo', String(o.tempDirName)).startsWith('..'), true, 'not under the repo, where the test globs would find the copy');
-  assert.deepEqual(o.mutate, ['loadtests/lib/x.ts']);
-  assert.deepEqual(strykerOptions(m, '/repo', 1, ['3-9', '20-22']).mutate, ['loadtests/lib/x.ts:3-9', 'loadtests/lib/x.ts:20-22']);
-  assert.equal(o.inPlace, undefined, 'never mutates the working tree');
+  const repo = mkdtempSync(path.join(os.tmpdir(), 'shopmesh-mutation-test-'));
+  try {
+    const write = (rel: string, text: string): void => {
+      mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
+      writeFileSync(path.join(repo, rel), text);
+    };
+    write('loadtests/lib/x.ts', "import { y } from './y.ts';\nexport const x = y;\n");
+    write('loadtests/lib/y.ts', "export { z } from '../../shared/z.ts';\nexport const y = 1;\n");
+    write('shared/z.ts', "import 'node:fs';\nexport const z = 2;\n");
+    write('loadtests/lib/x.test.ts', "import { x } from './x.ts';\nconst fixture = await import('../../test/support/fixture.ts');\nimport '../../setup/hook.ts';\n");
+    write('test/support/fixture.ts', 'export default 1;\n');
+    write('setup/hook.ts', '');
+    const m: MutationModule = { name: 'x', file: 'loadtests/lib/x.ts', tests: ['loadtests/lib/x.test.ts'], sandbox: ['data'] };
+    const o = strykerOptions(m, repo, 2);
+    assert.deepEqual(o.ignorePatterns, ['/*', '!/package.json', '!/versions.yaml', '!/loadtests', '!/setup', '!/shared', '!/test', '!/data'], 'imports reached through re-exports, dynamic and bare imports, plus the declared run-time paths');
+    assert.equal(path.relative(repo, String(o.tempDirName)).startsWith('..'), true, 'not under the repo, where the test globs would find the copy');
+    assert.deepEqual(o.mutate, ['loadtests/lib/x.ts']);
+    assert.deepEqual(strykerOptions(m, repo, 1, ['3-9', '20-22']).mutate, ['loadtests/lib/x.ts:3-9', 'loadtests/lib/x.ts:20-22']);
+    assert.equal(o.inPlace, undefined, 'never mutates the working tree');
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+test('relative imports are found in every form, packages and node: builtins are not', () => {
+  const source = [
+    "import a from './a.ts';",
+    "import { b,\n  c } from '../b.ts';",
+    "import type { T } from './types.ts';",
+    "export * from './d.ts';",
+    "import './side.ts';",
+    "const e = await import('./e.ts');",
+    "import { Hono } from 'hono';",
+    "import fs from 'node:fs';",
+    "const s = 'from \\'./not-an-import\\'';",
+  ].join('\n');
+  assert.deepEqual(relativeImports(source).sort(), ['../b.ts', './a.ts', './d.ts', './e.ts', './side.ts', './types.ts']);
+});
+
+test('the closure of a real module reaches what its tests import from other folders', () => {
+  // power.test.ts reads its breaker fixture from test/support: the sandbox must hold that folder.
+  const power = MODULES.find((m) => m.name === 'power')!;
+  assert.ok(sandboxPaths(power, repoRoot).includes('test'));
+  assert.ok(importClosure(power.tests, repoRoot).includes('test/support/expectations.ts'));
 });
 
 test('every declared module, test file and sandbox path exists, and names are unique', () => {
@@ -77,9 +116,9 @@ test('every declared module, test file and sandbox path exists, and names are un
     assert.ok(existsSync(path.join(repoRoot, m.file)), m.file);
     for (const t of m.tests) {
       assert.ok(existsSync(path.join(repoRoot, t)), t);
-      assert.ok(m.sandbox.some((dir) => t.startsWith(`${dir}/`)), `${m.name}: ${t} is inside its sandbox paths`);
+      assert.ok(importClosure([t], repoRoot).includes(m.file), `${m.name}: ${t} imports ${m.file}, directly or not`);
     }
-    assert.ok(m.sandbox.some((dir) => m.file.startsWith(`${dir}/`)), `${m.name}: ${m.file} is inside its sandbox paths`);
+    for (const p of m.sandbox ?? []) assert.ok(existsSync(path.join(repoRoot, p)), `${m.name}: sandbox path ${p} exists`);
     for (const e of m.equivalent ?? []) assert.ok(e.reason.length > 10, `${m.name}: every equivalent says why`);
   }
 });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ALWAYS_IN_SANDBOX, type Equivalent, type MutationModule } from './modules.ts';
+import { importClosure, topLevelPaths } from './imports.ts';
 
 /** The part of Stryker's MutantResult this module reads. */
 export interface MutantOutcome {
@@ -43,9 +44,18 @@ export function testCommand(m: MutationModule, repoRoot: string, node = process.
   return `${links}${shellQuote(node)} ${args.map(shellQuote).join(' ')}`;
 }
 
+/**
+ * The top-level paths the sandbox copy keeps: the package files, every folder the module and its tests
+ * reach by relative imports, and what the module declares it reads at run time.
+ */
+export function sandboxPaths(m: MutationModule, repoRoot: string): string[] {
+  const imported = topLevelPaths(importClosure([m.file, ...m.tests], repoRoot));
+  return [...new Set([...ALWAYS_IN_SANDBOX, ...imported, ...(m.sandbox ?? [])])];
+}
+
 /** Stryker's options for one module: the command runner, a sandbox holding only what the tests read. */
 export function strykerOptions(m: MutationModule, repoRoot: string, concurrency: number, lines: readonly string[] = []): Record<string, unknown> {
-  const keep = [...new Set([...ALWAYS_IN_SANDBOX, ...m.sandbox])];
+  const keep = sandboxPaths(m, repoRoot);
   return {
     mutate: lines.length ? lines.map((range) => `${m.file}:${range}`) : [m.file],
     testRunner: 'command',
