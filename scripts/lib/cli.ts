@@ -97,10 +97,10 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
 
 /** An error that carries the exact fix for the user. */
 export class FixableError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
+  // A declared field, not a parameter property: Node's type stripping runs this file without tsx.
+  readonly hint: string;
+  constructor(message: string, hint: string) {
     super(message);
+    this.hint = hint;
   }
 }

@@ -18,13 +18,16 @@ export interface ExecResult {
 }
 
 export class CommandError extends Error {
-  constructor(
-    readonly command: string,
-    readonly result: ExecResult,
-    readonly hint?: string,
-  ) {
+  // Declared fields, not parameter properties: Node's type stripping runs this file without tsx.
+  readonly command: string;
+  readonly result: ExecResult;
+  readonly hint?: string;
+  constructor(command: string, result: ExecResult, hint?: string) {
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n');
     super(`command failed (exit ${result.code}): ${command}${tail ? `\n${tail}` : ''}`);
+    this.command = command;
+    this.result = result;
+    this.hint = hint;
   }
 }
 
