@@ -58,9 +58,7 @@ export function createUserTokenVerifier(options: VerifierOptions): UserTokenVeri
         return { id, name: typeof payload.name === 'string' ? payload.name : `user ${id}` };
       } catch (error) {
         if (error instanceof HttpError) throw error;
-        if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
-          throw new HttpError(503, 'auth_unavailable', 'the signing keys could not be fetched from users', { cause: error });
-        }
+        if (keysUnavailable(error)) throw new HttpError(503, 'auth_unavailable', 'the signing keys could not be fetched from users', { cause: error });
         if (error instanceof errors.JWTExpired) throw unauthorized('the token has expired');
         throw unauthorized('the token is not valid');
       }
@@ -68,11 +66,21 @@ export function createUserTokenVerifier(options: VerifierOptions): UserTokenVeri
   };
 }
 
+// How jose reports a key set it could not get: a timeout, a network error (not a JOSEError), a
+// non-200 or non-JSON answer (a plain JOSEError; a mesh answers 503 when users is down), or a body
+// that is no key set. None of these says anything about the shopper's token.
+function keysUnavailable(error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return true;
+  return error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error.code === errors.JOSEError.code;
+}
+
 /** The bearer token of the request, or undefined; 401 for an Authorization header that is not a bearer token. */
 export function bearerToken(c: Context): string | undefined {
   const header = c.req.header('authorization');
   if (header === undefined) return undefined;
-  const match = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/.exec(header.trim());
+  // The scheme is case-insensitive and may be followed by several spaces (RFC 7235, RFC 6750 §2.1);
+  // Headers has already stripped the whitespace around the value.
+  const match = /^Bearer +([\w-]+\.[\w-]*\.[\w-]*)$/i.exec(header);
   if (!match) throw unauthorized('send the token as "Authorization: Bearer <token>"');
   return match[1];
 }
