@@ -17,6 +17,8 @@ export function serviceTokenSetting(): Setting<string | undefined> {
 export function resolveServiceToken(configured: string | undefined, nodeEnv: string): string {
   if (configured !== undefined) {
     if (configured.length < MIN_LENGTH) throw new Error(`SERVICE_TOKEN must be at least ${MIN_LENGTH} characters`);
+    // The dev value is public (it is in this file), so it guards nothing outside development.
+    if (configured === DEV_SERVICE_TOKEN && nodeEnv !== 'development') throw new Error('SERVICE_TOKEN is the public development token; set a secret one');
     return configured;
   }
   if (nodeEnv === 'development') return DEV_SERVICE_TOKEN;
@@ -37,7 +39,7 @@ function sameSecret(a: string, b: string): boolean {
 export function requireServiceToken(expected: string): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header);
+    const match = /^Bearer +([\x21-\x7e]{1,4096})$/i.exec(header); // scheme case-insensitive, as in user-tokens
     if (!match) throw new HttpError(401, 'service_token_required', 'this route accepts calls from the orders service only');
     if (!sameSecret(match[1]!, expected)) throw new HttpError(403, 'service_token_invalid', 'this route accepts calls from the orders service only');
     await next();
