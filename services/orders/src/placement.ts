@@ -12,7 +12,7 @@ import type { Shopper } from '../../shared/src/user-tokens.ts';
 import { UpstreamError } from '../../shared/src/upstream.ts';
 import type { Order, OrderStore } from './store.ts';
 import type { NotificationsApi } from './upstream/notifications.ts';
-import { ChargeNotMade, type PaymentsApi } from './upstream/payments.ts';
+import type { PaymentsApi } from './upstream/payments.ts';
 import type { ProductSummary, ProductsApi } from './upstream/products.ts';
 import type { UserSummary, UsersApi } from './upstream/users.ts';
 
@@ -59,14 +59,15 @@ const paymentUnconfirmed = (error: UpstreamError) =>
 export function createPlacement(deps: PlacementDeps) {
   const { store, locks, users, products, payments, notifications, logger, now } = deps;
 
-  async function chargeAndSettle(order: Order, key: string, headers: ForwardHeaders, user: UserSummary, product: Omit<ProductSummary, 'unitPriceCents'> | null): Promise<OrderView> {
-    const deadline = now().getTime() + deps.chargeTimeoutMs - DEADLINE_MARGIN_MS;
-    store.setChargeDeadline(order.order_id, deadline);
+  /** The deadline for a charge attempt starting now; the store holds it before payments hears of it. */
+  const chargeDeadline = () => now().getTime() + deps.chargeTimeoutMs - DEADLINE_MARGIN_MS;
+
+  async function chargeAndSettle(order: Order, key: string, deadline: number, headers: ForwardHeaders, user: UserSummary, product: Omit<ProductSummary, 'unitPriceCents'> | null): Promise<OrderView> {
     let charge;
     try {
       charge = await payments.charge({ orderId: order.order_id, userId: order.user_id, amountCents: order.total_cents, currency: 'EUR' }, { idempotencyKey: key, deadline, headers });
     } catch (error) {
-      if (error instanceof ChargeNotMade || error instanceof HttpError && !(error instanceof UpstreamError)) throw error;
+      // Only an UpstreamError leaves the outcome unknown; ChargeNotMade and payments' 409 pass as they are.
       if (error instanceof UpstreamError) throw paymentUnconfirmed(error);
       throw error;
     }
@@ -93,15 +94,17 @@ export function createPlacement(deps: PlacementDeps) {
         const shown = product ? withoutUnitPrice(product) : null;
         if (order.status === 'paid') return { view: { ...order, user: summary, product: shown }, replayed: true };
         // Pending: an earlier attempt's outcome is unknown; charging again with the key completes it.
-        return { view: await chargeAndSettle(order, key, headers, summary, shown), replayed: true };
+        const deadline = chargeDeadline();
+        store.setChargeDeadline(order.order_id, deadline);
+        return { view: await chargeAndSettle(order, key, deadline, headers, summary, shown), replayed: true };
       }
       const [user, product] = await Promise.all([users.getUser(shopper.id, headers), products.getProduct(request.productId, headers)]);
       if (user === undefined) throw new HttpError(403, 'unknown_user', `user ${shopper.id} no longer exists`);
       if (product === undefined) throw new HttpError(400, 'unknown_product', `no product ${request.productId}`);
       if (product.unitPriceCents !== request.unitPriceCents) throw priceChanged(product, request.unitPriceCents);
-      const deadline = now().getTime() + deps.chargeTimeoutMs - DEADLINE_MARGIN_MS;
+      const deadline = chargeDeadline();
       const order = store.createPending({ userId: user.id, productId: product.id, quantity: request.quantity, unitPriceCents: product.unitPriceCents }, key, fingerprint, deadline, now());
-      return { view: await chargeAndSettle(order, key, headers, user, withoutUnitPrice(product)), replayed: false };
+      return { view: await chargeAndSettle(order, key, deadline, headers, user, withoutUnitPrice(product)), replayed: false };
     });
   }
 
@@ -112,20 +115,24 @@ export function createPlacement(deps: PlacementDeps) {
    */
   async function reconcile(graceMs: number, limit = 100): Promise<{ paid: number; cancelled: number }> {
     const result = { paid: 0, cancelled: 0 };
-    for (const candidate of store.pendingBefore(now().getTime() - graceMs, limit)) {
+    const cutoff = now().getTime() - graceMs;
+    for (const candidate of store.pendingBefore(cutoff, limit)) {
       if (locks.held(candidate.key)) continue;
       await locks.withKey(candidate.key, async () => {
-        const current = store.get(candidate.order.order_id);
-        if (current?.status !== 'pending') return;
-        const charge = await payments.findCharge(current.order_id, candidate.key, {});
+        // Again under the lock: a retry since the listing may have settled the order, or sent payments
+        // a later deadline that it may still act before.
+        const current = store.findPending(candidate.order.order_id);
+        if (current === undefined || current.chargeDeadline >= cutoff) return;
+        const id = current.order.order_id;
+        const charge = await payments.findCharge(id, current.key, {});
         if (charge) {
-          store.markPaid(current.order_id, charge.id, now());
+          store.markPaid(id, charge.id, now());
           result.paid++;
         } else {
-          store.markCancelled(current.order_id, now());
+          store.markCancelled(id, now());
           result.cancelled++;
         }
-        logger.info('reconciled a pending order', { orderId: current.order_id, status: charge ? 'paid' : 'cancelled' });
+        logger.info('reconciled a pending order', { orderId: id, status: charge ? 'paid' : 'cancelled' });
       }).catch((error: unknown) => logger.warn('reconcile failed; will try again', { orderId: candidate.order.order_id, error: (error as Error).message }));
     }
     return result;

@@ -66,6 +66,8 @@ export interface OrderStore {
   listForUser(userId: number, page: PageRequest): Page<Order>;
   /** Pending orders whose last charge deadline is before `cutoff` (Unix ms). */
   pendingBefore(cutoff: number, limit: number): PendingOrder[];
+  /** The order with its key and last charge deadline, while it is pending. */
+  findPending(id: string): PendingOrder | undefined;
   count(): number;
 }
 
@@ -117,6 +119,9 @@ const toOrder = (r: Row): Order => ({
   created_at: r.created_at,
 });
 
+// Only createPending writes pending orders, always with a key and a deadline.
+const toPending = (r: Row): PendingOrder => ({ order: toOrder(r), key: r.idempotency_key ?? '', chargeDeadline: r.charge_deadline ?? 0 });
+
 export function createOrderStore(db: Database, options: { seed?: readonly Order[]; keyTtlMs?: number; now?: () => number } = {}): OrderStore {
   db.exec(SCHEMA);
   const keys = createIdempotencyKeys(db, { ttlMs: options.keyTtlMs, now: options.now });
@@ -135,6 +140,7 @@ export function createOrderStore(db: Database, options: { seed?: readonly Order[
   const cancelled = db.prepare("UPDATE orders SET status = 'cancelled', updated_at = ? WHERE id = ? AND status = 'pending' RETURNING *");
   const forUser = db.prepare('SELECT * FROM orders WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?');
   const pending = db.prepare("SELECT * FROM orders WHERE status = 'pending' AND charge_deadline < ? ORDER BY charge_deadline LIMIT ?");
+  const pendingById = db.prepare("SELECT * FROM orders WHERE id = ? AND status = 'pending'");
   const counter = db.prepare('SELECT count(*) AS n FROM orders');
 
   const get = (id: string): Order | undefined => {
@@ -175,8 +181,10 @@ export function createOrderStore(db: Database, options: { seed?: readonly Order[
       const page = pageOf(rows, limit, (r) => r.id);
       return { items: page.items.map(toOrder), nextCursor: page.nextCursor };
     },
-    pendingBefore(cutoff, limit) {
-      return (pending.all(cutoff, limit) as unknown as Row[]).map((r) => ({ order: toOrder(r), key: r.idempotency_key ?? '', chargeDeadline: r.charge_deadline ?? 0 }));
+    pendingBefore: (cutoff, limit) => (pending.all(cutoff, limit) as unknown as Row[]).map(toPending),
+    findPending(id) {
+      const row = pendingById.get(Number(id)) as unknown as Row | undefined;
+      return row ? toPending(row) : undefined;
     },
     count: () => Number((counter.get() as { n: number }).n),
   };
