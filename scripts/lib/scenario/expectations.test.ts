@@ -274,16 +274,3 @@ spec:
 `));
   assert.equal(e.scenario === 'retries' && e.perTryTimeoutMs, 300);
 });
-
-test('authz names a service the gateway may not call, and tls the Certificate that writes its secret', async () => {
-  const { renderKustomization } = await import('../kube/render.ts');
-  const { repoRoot } = await import('../versions.ts');
-  const authz = deriveExpectations('authz', await renderKustomization(path.join(repoRoot, 'overlays', 'authz')));
-  assert.ok(authz.scenario === 'authz' && authz.gatewayDenied);
-  // payments and notifications allow only orders; the gateway may call the other four.
-  assert.ok(['payments', 'notifications'].includes(authz.gatewayDenied.service), authz.gatewayDenied.service);
-  assert.equal(authz.gatewayDenied.path, authz.gatewayDenied.service === 'payments' ? '/api/payments?order=5001' : '/api/notifications');
-  const tls = deriveExpectations('tls', await renderKustomization(path.join(repoRoot, 'overlays', 'tls')));
-  assert.ok(tls.scenario === 'tls');
-  assert.equal(tls.certificate, 'shop-localhost');
-});

@@ -75,23 +75,12 @@ function boundTo(vs: KubeObject, match: Obj | undefined, via: Via): boolean {
   return via === 'mesh' ? gateways.includes('mesh') : gateways.some((g) => g !== 'mesh');
 }
 
-function uriMatches(uri: Obj, path: string): boolean {
-  const p = path.split('?')[0]!;
-  if (str(uri.exact) !== undefined) return p === uri.exact;
-  if (str(uri.prefix) !== undefined) return p.startsWith(str(uri.prefix)!);
-  if (str(uri.regex) !== undefined) return new RegExp(`^(?:${str(uri.regex)})$`).test(p);
-  return true;
-}
-
-/**
- * The routes a request sent through `via` can take, in order; with `path`, only those whose match
- * takes a request for that path without extra headers (the route a plain request uses comes first).
- */
-function routesVia(objects: readonly KubeObject[], via: Via, path?: string): HttpRoute[] {
+/** The routes a request sent through `via` can take, in order. */
+function routesVia(objects: readonly KubeObject[], via: Via): HttpRoute[] {
   return httpRoutes(objects).filter(({ vs, route }) => {
     const matches = arr(route.match).filter(isObj);
     if (matches.length === 0) return boundTo(vs, undefined, via);
-    return matches.some((m) => boundTo(vs, m, via) && (path === undefined || (!isObj(m.headers) && !isObj(m.queryParams) && uriMatches(obj(m.uri), path))));
+    return matches.some((m) => boundTo(vs, m, via));
   });
 }
 
@@ -168,8 +157,8 @@ function podsReceiving(objects: readonly KubeObject[], destinations: readonly De
 }
 
 /** The route a plain request for `service` takes through `via` (the service's own host for mesh callers). */
-function routeToService(objects: readonly KubeObject[], via: Via, service: string, path?: string): HttpRoute | undefined {
-  return routesVia(objects, via, path).find((r) => r.destinations.some((d) => d.host === service));
+function routeToService(objects: readonly KubeObject[], via: Via, service: string): HttpRoute | undefined {
+  return routesVia(objects, via).find((r) => r.destinations.some((d) => d.host === service));
 }
 
 /** The Gateway-side route prefixes (one per route) of every VirtualService bound to a gateway. */
@@ -413,7 +402,8 @@ function authz(objects: readonly KubeObject[]): AuthzExpectations {
       const principals = arr(source.principals).filter((x): x is string => typeof x === 'string');
       const namespaces = arr(source.namespaces).filter((x): x is string => typeof x === 'string');
       if (principals.length && !principals.some((p) => principalMatches(p, principal))) return false;
-      if (namespaces.length && !namespaces.includes(ns)) return false;
+      // A source's namespaces are the caller's own: the `ns/<namespace>` of its principal (the gateway's is istio-ingress).
+      if (namespaces.length && !namespaces.includes(principal.split('/')[2]!)) return false;
       return principals.length > 0 || namespaces.length > 0 || Object.keys(source).length === 0;
     });
     const to = arr(rule.to).filter(isObj);
