@@ -56,6 +56,8 @@ const statuses = (r: Round): string => {
   }
   return [...counts].map(([k, n]) => `${n}× ${k}`).join(', ') || 'no answer';
 };
+/** Every answer of the round shows it; a round without answers proves nothing. */
+const all = (r: Round, shows: (a: Answer) => boolean): boolean => r.answers.length > 0 && r.answers.every(shows);
 
 /** The users the lb probe asks for, as the k6 script names them. */
 export const lbUser = (i: number): string => `user-${i}`;
@@ -73,17 +75,17 @@ export function readinessPlan(e: Expectations, opts: { ca?: string } = {}): Read
   const simple = (what: string, calls: Call[], ready: (r: Round) => boolean, extra: Partial<ReadinessPlan> = {}): ReadinessPlan => ({ what, calls, concurrent: false, ready, seen: statuses, ...extra });
   switch (e.scenario) {
     case 'baseline':
-      return simple('the storefront answering 2xx through the gateway', [via('/')], (r) => r.answers.every((a) => classify(a).ok));
+      return simple('the storefront answering 2xx through the gateway', [via('/')], (r) => all(r, (a) => classify(a).ok));
     case 'canary':
       return simple(`a ${e.version} answer on ${PRODUCT_PATH}`, times(10, via(PRODUCT_PATH)), (r) => r.answers.some((a) => classify(a).version === e.version));
     case 'ab':
-      return simple(`${e.header}: ${e.value} reaching ${e.matchVersion}`, times(3, via(PRODUCT_PATH, { [e.header]: e.value })), (r) => r.answers.every((a) => classify(a).version === e.matchVersion));
+      return simple(`${e.header}: ${e.value} reaching ${e.matchVersion}`, times(3, via(PRODUCT_PATH, { [e.header]: e.value })), (r) => all(r, (a) => classify(a).version === e.matchVersion));
     case 'fault':
       return e.abort
         ? simple(`a "fault filter abort" ${e.abort.status}`, times(10, via(PRODUCT_PATH)), (r) => r.answers.some((a) => classify(a).faultAbort && a.status === e.abort!.status))
         : simple(`an answer delayed by ≥ ${e.delay?.ms ?? 0} ms`, times(5, via(PRODUCT_PATH)), (r) => r.answers.some((a) => (a.durationMs ?? 0) >= (e.delay?.ms ?? 0)));
     case 'timeout':
-      return simple(`a 504 within the ${e.timeoutMs} ms route timeout`, [via(ORDER_PATH)], (r) => r.answers.some((a) => a.status === 504));
+      return simple(`a 504 within the ${e.timeoutMs} ms route timeout`, [via(ORDER_PATH)], (r) => all(r, (a) => a.status === 504));
     case 'retries': {
       const n = 20;
       const selector = `app=${e.service}`;
@@ -106,26 +108,26 @@ export function readinessPlan(e: Expectations, opts: { ca?: string } = {}): Read
         calls: times(10, via(PRODUCT_PATH)),
         concurrent: false,
         counter: { namespace: 'shop', selector: `app=${e.service},version=${e.mirrorVersion}` },
-        ready: (r) => (r.counterDelta ?? 0) > 0 && r.answers.every((a) => classify(a).version === e.routeVersion),
+        ready: (r) => (r.counterDelta ?? 0) > 0 && all(r, (a) => classify(a).version === e.routeVersion),
         seen: (r) => `${statuses(r)}; ${e.mirrorVersion} counted ${r.counterDelta ?? '?'}`,
       };
     case 'mtls':
       return simple(
         `a plaintext call into a ${e.service} pod refused under ${e.mode} (API server pod proxy, no sidecar on the caller)`,
         [{ via: 'pod', namespace: e.meshNamespace, selector: `app=${e.service}`, port: 8080, path: SERVICE_PROBES[e.service] ?? '/' }],
-        (r) => r.answers.length > 0 && r.answers.every((a) => (e.legacyShare === 0 ? !classify(a).ok : classify(a).ok)),
+        (r) => all(r, (a) => (e.legacyShare === 0 ? !classify(a).ok : classify(a).ok)),
       );
     case 'jwt':
-      return simple(`403 "RBAC: access denied" on ${e.path} without a token`, [via(e.path)], (r) => r.answers.every((a) => classify(a).rbacDenied));
+      return simple(`403 "RBAC: access denied" on ${e.path} without a token`, [via(e.path)], (r) => all(r, (a) => classify(a).rbacDenied));
     case 'authz':
       return e.gatewayDenied
-        ? simple(`the gateway denied on ${e.gatewayDenied.path} (403 "RBAC: access denied", ${e.gatewayDenied.service} allows no gateway calls)`, [via(e.gatewayDenied.path)], (r) => r.answers.every((a) => classify(a).rbacDenied))
-        : simple('the storefront answering 2xx through the gateway', [via('/')], (r) => r.answers.every((a) => classify(a).ok));
+        ? simple(`the gateway denied on ${e.gatewayDenied.path} (403 "RBAC: access denied", ${e.gatewayDenied.service} allows no gateway calls)`, [via(e.gatewayDenied.path)], (r) => all(r, (a) => classify(a).rbacDenied))
+        : simple('the storefront answering 2xx through the gateway', [via('/')], (r) => all(r, (a) => classify(a).ok));
     case 'tls':
       return simple(
         `https://${e.host}:${gatewayHttpsPort()}/ answering 2xx with the certificate verified against the sandbox CA`,
         [{ via: 'gateway', probe: { url: `https://127.0.0.1:${gatewayHttpsPort()}/`, headers: { Host: e.host }, servername: e.host, ...(opts.ca ? { ca: opts.ca } : {}) } }],
-        (r) => r.answers.every((a) => classify(a).ok),
+        (r) => all(r, (a) => classify(a).ok),
       );
     case 'ratelimit': {
       const burst = Math.min(200, Math.max(20, Math.ceil(e.maxTokens * e.instances * 2 + e.limitPerSecond)));
@@ -158,13 +160,14 @@ export interface WaitOptions {
 }
 
 async function round(plan: ReadinessPlan, io: ReadinessIO): Promise<Round> {
-  const before = plan.counter ? await io.counter(plan.counter.namespace, plan.counter.selector) : undefined;
+  const counter = plan.counter;
+  const count = counter ? () => io.counter(counter.namespace, counter.selector) : undefined;
+  const before = await count?.();
   const one = (c: Call) => (c.via === 'gateway' ? io.send(c.probe) : io.podGet(c.namespace, c.selector, c.port, c.path));
   const answers: Answer[] = [];
   if (plan.concurrent) answers.push(...(await Promise.all(plan.calls.map(one))));
   else for (const c of plan.calls) answers.push(await one(c));
-  const after = plan.counter ? await io.counter(plan.counter.namespace, plan.counter.selector) : undefined;
-  return { answers, ...(before !== undefined && after !== undefined ? { counterDelta: after - before } : {}) };
+  return count ? { answers, counterDelta: (await count()) - before! } : { answers };
 }
 
 /** Probes in rounds until the plan sees its proof; bounded by `boundS` (the breaker window counts on it). */
@@ -173,17 +176,20 @@ export async function waitUntilReady(plan: ReadinessPlan, io: ReadinessIO, opts:
   const boundMs = (opts.boundS ?? READINESS_BOUND_S) * 1000;
   const now = opts.now ?? Date.now;
   const pause = opts.sleep ?? sleep;
+  // A zero interval would leave the round count below unbounded.
+  if (!(intervalMs > 0) || !(boundMs >= 0)) throw new RangeError(`readiness needs an interval > 0 ms and a bound ≥ 0 s, not ${intervalMs} ms and ${boundMs / 1000} s`);
   const start = now();
-  let last: Round | undefined;
   // The round count bounds the loop too, should the clock stand still.
-  for (let i = 1; i <= Math.ceil(boundMs / intervalMs) + 1; i++) {
-    last = await round(plan, io);
+  const maxRounds = Math.ceil(boundMs / intervalMs) + 1;
+  for (let i = 1; ; i++) {
+    const last = await round(plan, io);
     if (plan.ready(last)) return { rounds: i };
-    if (now() - start + intervalMs > boundMs) break;
+    if (i >= maxRounds || now() - start + intervalMs > boundMs) {
+      throw new FixableError(
+        `the new config is not live after ${Math.round(boundMs / 1000)} s: never saw ${plan.what}; the last round saw ${plan.seen(last)}`,
+        `is the gateway reachable on 127.0.0.1:${sandboxPorts().http} (\`npm run status\`)? which proxies lag: \`istioctl proxy-status\``,
+      );
+    }
     await pause(intervalMs);
   }
-  throw new FixableError(
-    `the new config is not live after ${Math.round(boundMs / 1000)} s: never saw ${plan.what}; the last round saw ${last ? plan.seen(last) : 'nothing'}`,
-    `is the gateway reachable on 127.0.0.1:${sandboxPorts().http} (\`npm run status\`)? which proxies lag: \`istioctl proxy-status\``,
-  );
 }
