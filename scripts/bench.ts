@@ -13,7 +13,7 @@ import { parseBenchNumbers, runBench, shopEnvironment, SIDES, type BenchNumbers 
 const spec = {
   name: 'npm run bench',
   summary: 'measure the shop beside bare Hono and a raw node:http baseline with the same routes and upstream client',
-  usage: 'npm run bench -- [--duration <s>] [--warmup <s>] [--alternations <n>] [--repeat <n>] [--rate <n>] [--concurrency <n>] [--cold-starts <n>] [--callgrind <n>] [--json]',
+  usage: 'npm run bench -- [--duration <s>] [--warmup <s>] [--alternations <n>] [--repeat <n>] [--rate <n>] [--concurrency <n>] [--cold-starts <n>] [--callgrind <n>] [--load-generator wrk|node] [--no-pin] [--json]',
   options: {
     duration: { type: 'string', description: 'Seconds measured in each round.', default: '2' },
     warmup: { type: 'string', description: 'Seconds of unmeasured load before each round, the same on every side.', default: '0.5' },
@@ -23,6 +23,8 @@ const spec = {
     concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput rounds.', default: '32' },
     'cold-starts': { type: 'string', description: 'Cold starts per side (the figure is their median).', default: '7' },
     callgrind: { type: 'string', description: 'Products requests per window counted under valgrind --tool=callgrind (5 windows per side, after 8000 warm-up requests); 0 skips the count.', default: '200' },
+    'load-generator': { type: 'string', description: 'Throughput load generator: wrk (Debian\'s wrk package) or node (this process\'s undici loop). Default: wrk when installed.' },
+    'no-pin': { type: 'boolean', description: 'Do not pin the servers and the load generator to separate CPUs (they are, with taskset, when there are two or more).' },
     profile: { type: 'boolean', description: 'Instead of the benchmark: run products and orders from source under node --cpu-prof with the same load, and print what each request spends its time on.' },
     json: { type: 'boolean', description: 'End with one JSON line: each median with _min/_max (products_rps_ratio, products_cpu_ratio, orders_p99_ms, orders_p99_ratio, cold_start_ms, idle_rss_mb, …), the stability verdict, the commit and the machine.' },
   },
@@ -32,8 +34,11 @@ same three roles twice more as references: bare Hono with the same routes and no
 shop's upstream client. Each figure is measured in alternations, one round per side each, and each ratio is
 the median of the per-alternation ratios, shown with its min–max. CPU per request is the server process's own
 CPU time (/proc/<pid>/stat) over the requests it served. The instruction count (valgrind's callgrind) does not
-move with the machine's load. The load generator runs in this process and the machine's other work shares
-the cores: compare the ratios, and read the load averages printed with them.
+move with the machine's load. With taskset (util-linux) and two or more CPUs, the servers run on one CPU and
+this process and its load generator on another, so a round's figure does not depend on where the scheduler
+put the load generator; throughput comes from wrk when it is installed (a C client costs far less per
+request than a Node one, so the server sets the pace). The machine's other work still shares the cores:
+compare the ratios, and read the load averages printed with them.
 Targets: products ≥ 0.7× node:http req/s, CPU per request ≤ 1.4×, orders p99 at 1000/s ≤ 1.5× node:http's
 and ≤ 10 ms, cold start ≤ 200 ms, idle RSS ≤ 60 MB per service.`,
 } as const;
@@ -51,10 +56,13 @@ await runMain(async () => {
   const machine = describeMachine();
   log(`${machineLine(machine)}; load average ${loadAverages().map((l) => l.toFixed(2)).join(' ')}`);
   if (parsed.options.profile) return profile(numbers, log, machine);
-  const result = await runBench({ ...numbers, log });
+  const loadGenerator = parsed.options['load-generator'];
+  if (loadGenerator !== undefined && loadGenerator !== 'wrk' && loadGenerator !== 'node') throw new UsageError(`--load-generator must be wrk or node; got "${loadGenerator}"`);
+  const result = await runBench({ ...numbers, log, pin: !parsed.options['no-pin'], loadGenerator });
   const out = (text: string) => process.stdout.write(text);
   out(`\nshopmesh bench: ${machineLine(machine)}\n`);
   out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure; ratios are medians (min–max) of per-alternation ratios\n`);
+  out(`${result.cpuNote}; throughput load generator: ${result.loadGenerator === 'wrk' ? 'wrk (whole seconds per round)' : 'undici loop in this process'}\n`);
   result.runs.forEach((run, i) => {
     const title = result.runs.length > 1 ? `run ${i + 1} of ${result.runs.length}, ` : '';
     out(`\n${title}1-minute load ${run.load.start.toFixed(2)} at start, ${run.load.end.toFixed(2)} at end\n\n`);
@@ -65,6 +73,7 @@ await runMain(async () => {
     }
   });
   if (result.instructionsSkipped) out(`instructions per request: ${result.instructionsSkipped}\n`);
+  out(`idle RSS floor: an idle node:http server ${result.floorRssMb.nodeHttp.toFixed(1)} MB; once Request/Response exist (Hono needs them) ${result.floorRssMb.withWebFetch.toFixed(1)} MB\n`);
   out(`\n${stabilityLine(benchStability(result))}\n`);
   if (parsed.options.json) out(`${JSON.stringify(benchSummary(result, machine))}\n`);
   return 0;

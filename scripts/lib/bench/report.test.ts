@@ -54,7 +54,7 @@ test('ratios are medians of per-alternation ratios, with their min and max', () 
 });
 
 test('the JSON line carries every median with _min/_max, the instruction counts and the machine', () => {
-  const result: BenchResult = { runs: [run()], instructions: { shop: [2_300_000, 1_900_000, 1_800_000], hono: [1_500_000], raw: [1_000_000, 1_000_000] }, instructionsSkipped: undefined, options: OPTIONS };
+  const result: BenchResult = { runs: [run()], instructions: { shop: [2_300_000, 1_900_000, 1_800_000], hono: [1_500_000], raw: [1_000_000, 1_000_000] }, instructionsSkipped: undefined, options: OPTIONS, cpuNote: 'servers pinned to CPU 1, load generator to CPU 0 (taskset)', loadGenerator: 'wrk', floorRssMb: { nodeHttp: 46.5, withWebFetch: 60.1 } };
   const s = benchSummary(result, { commit: 'abc1234', dirty: [], cpu: 'Test CPU', cpus: 2, node: 'v24.0.0', memoryGb: 8 });
   for (const key of ['products_rps_ratio', 'products_cpu_ratio', 'orders_p99_ms', 'orders_p99_ratio', 'cold_start_ms', 'idle_rss_mb']) {
     for (const suffix of ['', '_min', '_max']) assert.equal(typeof s[`${key}${suffix}`], 'number', `${key}${suffix}`);
@@ -71,13 +71,16 @@ test('the JSON line carries every median with _min/_max, the instruction counts 
   assert.equal(s.products_instructions_vs_hono, 1.333);
   assert.equal(s.hono_products_instructions_ratio, 1.5);
   assert.equal(s.commit, 'abc1234');
+  assert.equal(s.load_generator, 'wrk', 'which client set the req/s is part of the figure');
+  assert.deepEqual([s.idle_rss_floor_mb_node_http, s.idle_rss_floor_mb_web], [46.5, 60.1]);
+  assert.match(String(s.cpu_pinning), /CPU 1/);
   assert.equal(s.stable, null, 'one run: nothing compared');
   assert.equal(s.load_1m_start, 0.5);
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(s)));
 });
 
 test('the stability verdict compares each ratio of consecutive runs', () => {
-  const steady: BenchResult = { runs: [run(), run()], instructions: undefined, instructionsSkipped: 'skipped', options: { ...OPTIONS, repeat: 2 } };
+  const steady: BenchResult = { runs: [run(), run()], instructions: undefined, instructionsSkipped: 'skipped', options: { ...OPTIONS, repeat: 2 }, cpuNote: 'not pinned', loadGenerator: 'node', floorRssMb: { nodeHttp: 46.5, withWebFetch: 60.1 } };
   assert.equal(benchStability(steady).stable, true);
   assert.equal(benchSummary(steady).stable, true);
   assert.deepEqual(Object.keys(benchSummary(steady).stability as object), [...STABILITY_KEYS]);
@@ -93,7 +96,7 @@ test('the stability verdict compares each ratio of consecutive runs', () => {
 test('a missing figure is null in JSON and a dash in the table, never NaN', () => {
   const broken = run();
   broken.products.raw = products([0, 0, 0], [Number.NaN, Number.NaN, Number.NaN]);
-  const result: BenchResult = { runs: [broken], instructions: undefined, instructionsSkipped: 'skipped', options: OPTIONS };
+  const result: BenchResult = { runs: [broken], instructions: undefined, instructionsSkipped: 'skipped', options: OPTIONS, cpuNote: 'not pinned', loadGenerator: 'node', floorRssMb: { nodeHttp: 46.5, withWebFetch: 60.1 } };
   assert.equal(benchSummary(result).products_rps_ratio, null);
   assert.equal(benchSummary(result).products_instructions_per_req, null);
   const rows = benchRows(broken, OPTIONS);

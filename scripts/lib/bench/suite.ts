@@ -15,10 +15,12 @@ import { baseEnvironment, startProcess, UNSTARTED_UPSTREAM_URL, type ServiceProc
 import { bundleService } from '../images/bundle.ts';
 import { repoRoot } from '../versions.ts';
 import { callgrindAvailable, instructionsPerRequest } from './callgrind.ts';
+import { allowedCpus, commandWorks, onServerCpu, pinThisProcess, planCpus, type CpuPlan } from './cpus.ts';
 import { runClosedLoop, runOpenLoop } from './loadgen.ts';
 import { loadAverages } from './machine.ts';
 import { cpuMicros, memoryMb } from './proc.ts';
 import { cpuMicrosPerRequest, interleavePlan, percentile } from './stats.ts';
+import { runWrk } from './wrk.ts';
 
 export type SideName = 'shop' | 'hono' | 'raw';
 export const SIDES: readonly SideName[] = ['shop', 'hono', 'raw'];
@@ -43,8 +45,14 @@ export interface BenchNumbers {
   callgrindRequests: number;
 }
 
+export type LoadGenerator = 'wrk' | 'node';
+
 export interface BenchOptions extends BenchNumbers {
   log: (line: string) => void;
+  /** Pin servers and load generator to separate CPUs when taskset allows (default true). */
+  pin?: boolean;
+  /** The throughput load generator; default: wrk when installed, else this process's undici loop. */
+  loadGenerator?: LoadGenerator;
 }
 
 export interface ProductsRound {
@@ -82,6 +90,45 @@ export interface BenchResult {
   /** Why the instruction count is missing, when it is. */
   instructionsSkipped: string | undefined;
   options: BenchNumbers;
+  /** What was pinned to which CPU, or why nothing was. */
+  cpuNote: string;
+  /** Which load generator measured throughput. */
+  loadGenerator: LoadGenerator;
+  /** Idle RSS of the smallest servers Node can run, the floor under every side (MB). */
+  floorRssMb: FloorRss;
+}
+
+/**
+ * The floor: an idle node:http server, and the same once the web-standard Request and Response exist
+ * (any Hono app on Node needs them; Node builds them on its internal undici, loaded on first use).
+ */
+export interface FloorRss {
+  nodeHttp: number;
+  withWebFetch: number;
+}
+
+const FLOOR_PROGRAMS: Readonly<Record<keyof FloorRss, string>> = {
+  nodeHttp: "require('node:http').createServer().listen(0, '127.0.0.1', () => console.log('ready'));",
+  withWebFetch: "void globalThis.Response; require('node:http').createServer().listen(0, '127.0.0.1', () => console.log('ready'));",
+};
+
+async function floorRss(cpus: CpuPlan): Promise<FloorRss> {
+  const one = async (program: string): Promise<number> => {
+    const on = onServerCpu(cpus, process.execPath, ['-e', program]);
+    const child = spawn(on.command, on.args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('a floor server did not start within 10 s')), 10_000);
+        child.stdout!.once('data', () => (clearTimeout(timer), resolve()));
+        child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`a floor server exited with ${code}`))));
+      });
+      await sleep(500);
+      return memoryMb(child.pid!).rss;
+    } finally {
+      child.kill('SIGKILL');
+    }
+  };
+  return { nodeHttp: await one(FLOOR_PROGRAMS.nodeHttp), withWebFetch: await one(FLOOR_PROGRAMS.withWebFetch) };
 }
 
 export const PRODUCT_PATH = '/products/101';
@@ -161,10 +208,11 @@ async function bundleReference(entry: string, outDir: string): Promise<string> {
 }
 
 /** Spawn to first 200 of `probePath` on a fresh port, in ms. */
-async function coldStartOnce(bundle: string, env: Record<string, string>, probePath: string): Promise<number> {
+async function coldStartOnce(cpus: CpuPlan, bundle: string, env: Record<string, string>, probePath: string): Promise<number> {
   const port = await freePort();
+  const on = onServerCpu(cpus, process.execPath, [bundle]);
   const began = performance.now();
-  const child = spawn(process.execPath, [bundle], { env: { ...env, PORT: String(port), ADMIN_PORT: '0' }, stdio: 'ignore', detached: true });
+  const child = spawn(on.command, on.args, { env: { ...env, PORT: String(port), ADMIN_PORT: '0' }, stdio: 'ignore', detached: true });
   try {
     const deadline = began + 15_000;
     // Polls on fresh connections until the first 200, bounded by the deadline.
@@ -195,10 +243,11 @@ interface Bundles {
   orders: string;
 }
 
-async function startStack(label: string, bundles: Bundles, env: Record<string, string>): Promise<Stack> {
+async function startStack(label: string, bundles: Bundles, env: Record<string, string>, cpus: CpuPlan): Promise<Stack> {
   const all: ServiceProcess[] = [];
   const start = async (name: string, file: string, extra: Record<string, string>) => {
-    const p = await startProcess(`${label} ${name}`, { command: process.execPath, args: [file], env: { ...env, ...extra }, captureLogs: false });
+    const on = onServerCpu(cpus, process.execPath, [file]);
+    const p = await startProcess(`${label} ${name}`, { command: on.command, args: on.args, env: { ...env, ...extra }, captureLogs: false });
     all.push(p);
     return p;
   };
@@ -233,10 +282,18 @@ async function idleMemory(stack: Stack): Promise<{ rss: Record<string, number[]>
   return { rss, anon };
 }
 
-async function productsRound(stack: Stack, options: BenchNumbers): Promise<ProductsRound> {
+async function productsRound(stack: Stack, options: BenchNumbers, loadGenerator: LoadGenerator): Promise<ProductsRound> {
   const origin = `http://127.0.0.1:${stack.products.port}`;
-  if (options.warmupMs > 0) await runClosedLoop({ origin, path: PRODUCT_PATH, concurrency: options.concurrency, durationMs: options.warmupMs });
   const pid = stack.products.child.pid!;
+  if (loadGenerator === 'wrk') {
+    const url = `${origin}${PRODUCT_PATH}`;
+    if (options.warmupMs > 0) await runWrk({ url, connections: options.concurrency, durationMs: options.warmupMs });
+    const before = cpuMicros(pid);
+    const w = await runWrk({ url, connections: options.concurrency, durationMs: options.durationMs });
+    const after = cpuMicros(pid);
+    return { rps: (w.requests - w.non2xx) / w.seconds, cpuUsPerReq: cpuMicrosPerRequest(before, after, w.requests), errors: w.non2xx + w.socketErrors };
+  }
+  if (options.warmupMs > 0) await runClosedLoop({ origin, path: PRODUCT_PATH, concurrency: options.concurrency, durationMs: options.warmupMs });
   const cpuBefore = cpuMicros(pid);
   const r = await runClosedLoop({ origin, path: PRODUCT_PATH, concurrency: options.concurrency, durationMs: options.durationMs });
   const cpuAfter = cpuMicros(pid);
@@ -260,6 +317,8 @@ const perSide = <T>(make: () => T): Record<SideName, T> => ({ shop: make(), hono
 interface Prepared {
   bundles: Record<SideName, Bundles>;
   env: Record<SideName, Record<string, string>>;
+  cpus: CpuPlan;
+  loadGenerator: LoadGenerator;
 }
 
 async function oneRun(prepared: Prepared, options: BenchOptions, runIndex: number): Promise<RunResult> {
@@ -269,18 +328,18 @@ async function oneRun(prepared: Prepared, options: BenchOptions, runIndex: numbe
   const stacks: Partial<Record<SideName, Stack>> = {};
   try {
     log(`${tag}starting the compiled shop, bare Hono and node:http (users, products, orders each)…`);
-    for (const side of SIDES) stacks[side] = await startStack(side, prepared.bundles[side], prepared.env[side]);
+    for (const side of SIDES) stacks[side] = await startStack(side, prepared.bundles[side], prepared.env[side], prepared.cpus);
     await sleep(500);
     const idleRssMb = perSide<Record<string, number[]>>(() => ({}));
     const idleAnonMb = perSide<Record<string, number[]>>(() => ({}));
     for (const side of SIDES) ({ rss: idleRssMb[side], anon: idleAnonMb[side] } = await idleMemory(stacks[side]!));
 
     // One unmeasured round per side first, so the first measured alternation is not the JIT's.
-    for (const side of SIDES) await productsRound(stacks[side]!, { ...options, warmupMs: 0 });
+    for (const side of SIDES) await productsRound(stacks[side]!, { ...options, warmupMs: 0 }, prepared.loadGenerator);
     const products = perSide<ProductsRound[]>(() => []);
-    log(`${tag}GET ${PRODUCT_PATH} with ${options.concurrency} connections: ${options.alternations} alternations…`);
+    log(`${tag}GET ${PRODUCT_PATH} with ${options.concurrency} connections (${prepared.loadGenerator === 'wrk' ? 'wrk' : 'undici loop'}): ${options.alternations} alternations…`);
     for (const order of interleavePlan(SIDES, options.alternations)) {
-      for (const side of order) products[side].push(await productsRound(stacks[side]!, options));
+      for (const side of order) products[side].push(await productsRound(stacks[side]!, options, prepared.loadGenerator));
     }
     const orders = perSide<OrdersRound[]>(() => []);
     for (const side of SIDES) await ordersRound(stacks[side]!, { ...options, warmupMs: 0, durationMs: Math.min(options.durationMs, 1_000) });
@@ -296,7 +355,7 @@ async function oneRun(prepared: Prepared, options: BenchOptions, runIndex: numbe
     const coldStartMs = perSide<number[]>(() => []);
     const coldEnv = (side: SideName) => ({ ...prepared.env[side], USERS_URL: UNSTARTED_UPSTREAM_URL });
     for (const order of interleavePlan(SIDES, options.coldStarts)) {
-      for (const side of order) coldStartMs[side].push(await coldStartOnce(prepared.bundles[side].products, coldEnv(side), PRODUCT_PATH));
+      for (const side of order) coldStartMs[side].push(await coldStartOnce(prepared.cpus, prepared.bundles[side].products, coldEnv(side), PRODUCT_PATH));
     }
     return { products, orders, coldStartMs, idleRssMb, idleAnonMb, peakRssMb, load: { start: loadStart, end: loadAverages()[0] } };
   } finally {
@@ -332,13 +391,27 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     mkdirSync(dataDir);
     const shopEnv = shopEnvironment(dataDir);
     const env = { ...shopEnv, NODE_ENV: 'production' };
+    const cpus = planCpus({ allowedCpus: allowedCpus(), hasTaskset: commandWorks('taskset', ['-V']), disabled: options.pin === false });
+    const hasWrk = commandWorks('wrk', ['-v']);
+    if (options.loadGenerator === 'wrk' && !hasWrk) throw new Error('--load-generator wrk: wrk is not installed (Debian and Ubuntu: apt install wrk; macOS: brew install wrk)');
+    const loadGenerator: LoadGenerator = options.loadGenerator ?? (hasWrk ? 'wrk' : 'node');
+    log(`${cpus.note}; throughput measured with ${loadGenerator === 'wrk' ? 'wrk' : 'this process\'s undici loop (install wrk for a load generator that costs the servers less CPU)'}`);
     const prepared: Prepared = {
       bundles: { shop, hono: { users: honoFile, products: honoFile, orders: honoFile }, raw: { users: rawFile, products: rawFile, orders: rawFile } },
       env: { shop: shopEnv, hono: env, raw: env },
+      cpus,
+      loadGenerator,
     };
 
     const runs: RunResult[] = [];
-    for (let i = 0; i < options.repeat; i++) runs.push(await oneRun(prepared, options, i));
+    let floorRssMb: FloorRss;
+    const unpin = pinThisProcess(cpus);
+    try {
+      for (let i = 0; i < options.repeat; i++) runs.push(await oneRun(prepared, options, i));
+      floorRssMb = await floorRss(cpus);
+    } finally {
+      unpin();
+    }
 
     let instructions: Record<SideName, number[]> | undefined;
     let instructionsSkipped: string | undefined;
@@ -362,8 +435,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         });
       }
     }
-    const { log: _log, ...numbers } = options;
-    return { runs, instructions, instructionsSkipped, options: numbers };
+    const { log: _log, pin: _pin, loadGenerator: _lg, ...numbers } = options;
+    return { runs, instructions, instructionsSkipped, options: numbers, cpuNote: cpus.note, loadGenerator, floorRssMb };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

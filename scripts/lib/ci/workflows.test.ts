@@ -171,7 +171,7 @@ test('the direct-call check sees tools behind sudo, pipes, conditions and substi
   assert.deepEqual(directToolCalls(workflow), [{ step: 'sneaky', tool: 'kubectl' }]);
 });
 
-test('ci runs the README test command on Node from .nvmrc with the npm cache, with Chromium at /usr/bin/chromium', () => {
+test('ci runs the README test command on Node from .nvmrc with the npm cache, with Chromium at /usr/bin/chromium and wrk', () => {
   const job = ci.workflow.jobs.test;
   assert.ok(job, 'ci.yaml has a job "test"');
   const steps = job.steps ?? [];
@@ -183,8 +183,10 @@ test('ci runs the README test command on Node from .nvmrc with the npm cache, wi
   const testStep = stepRunning(steps, /^npm test$/m);
   const tools = stepRunning(steps, /^npm run tools$/m);
   const go = steps.find((s) => s.uses?.startsWith('actions/setup-go@'));
-  assert.ok(browser && install && testStep && tools && go);
+  const wrk = stepRunning(steps, /apt-get install [^\n]*\bwrk\b/);
+  assert.ok(browser && install && testStep && tools && go && wrk);
   assert.ok(steps.indexOf(node!) < steps.indexOf(install!) && steps.indexOf(browser!) < steps.indexOf(testStep!) && steps.indexOf(install!) < steps.indexOf(testStep!));
+  assert.ok(steps.indexOf(wrk!) < steps.indexOf(testStep!), 'the benchmark test drives the real wrk');
   // The real tools are built from tools/*/go.mod with a cached Go, before the tests that run them.
   assert.ok(steps.indexOf(go!) < steps.indexOf(tools!) && steps.indexOf(tools!) < steps.indexOf(testStep!));
   assert.equal(go!.with?.['cache-dependency-path'], 'tools/*/go.sum');
