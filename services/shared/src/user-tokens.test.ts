@@ -15,6 +15,8 @@ import { createErrorHandler, HttpError } from './errors.ts';
 import { createUserTokenVerifier, JWKS_PATH, readShopper, remoteUserKeys, requireShopper, shopperOf, type Shopper, type UserTokenVerifier, userTokenSettings } from './user-tokens.ts';
 
 const signer = await createTestSigner();
+/** Built once: each corpus costs a stranger's RSA key, and every mutant reruns this file. */
+const forged = await forgedTokens(signer);
 /** A fixed clock (seconds), far from today, so a verifier that ignored `now` would be caught. */
 const NOW = 1_700_000_000;
 const atNow = createUserTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: signer.localKeys, now: () => NOW * 1000 });
@@ -69,7 +71,6 @@ test('without a name claim, or with a name that is not a string, the shopper is 
 
 test('every forged token is a 401 invalid_token', async () => {
   const realClock = createUserTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: signer.localKeys });
-  const forged = await forgedTokens(signer);
   assert.ok(Object.keys(forged).length >= 10);
   for (const [name, token] of Object.entries(forged)) assert.deepEqual(await outcome(token, realClock), INVALID, name);
 });
@@ -248,7 +249,6 @@ test('with a valid token both routes see the shopper', async () => {
 
 test('a bad token is a 401 even where a token is optional: it is never taken for no token', async () => {
   const call = shopApp();
-  const forged = await forgedTokens(signer);
   for (const path of ['/optional', '/required'] as const) {
     assert.deepEqual(await call(path, { authorization: `Bearer ${forged['alg none']!}` }), { status: 401, code: 'invalid_token' }, path);
     assert.deepEqual(await call(path, { authorization: `Bearer ${await sign(claims({ exp: NOW - 60 }))}` }), { status: 401, code: 'invalid_token' }, path);
