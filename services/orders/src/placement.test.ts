@@ -384,7 +384,9 @@ test('the reconciler does not wait for an order a request is working on', async 
   state.usersGate = users.closed;
   const retry = placement.place(alice, twoLaptops, 'lost', headers);
   const settled = placement.reconcile(1000);
-  const finished = await Promise.race([settled, delay(500).then(() => 'still waiting')]);
+  const patience = new AbortController();
+  const finished = await Promise.race([settled, delay(500, 'still waiting', { signal: patience.signal })]);
+  patience.abort();
   assert.deepEqual(finished, { paid: 0, cancelled: 1 }, 'it settles the other order and leaves the one in flight');
   assert.deepEqual(calls.finds.map(([, key]) => key), ['never']);
   assert.equal(store.get(lost.order_id)?.status, 'pending');
