@@ -173,11 +173,12 @@ async function round(plan: ReadinessPlan, io: ReadinessIO): Promise<Round> {
 /** Probes in rounds until the plan sees its proof; bounded by `boundS` (the breaker window counts on it). */
 export async function waitUntilReady(plan: ReadinessPlan, io: ReadinessIO, opts: WaitOptions = {}): Promise<{ rounds: number }> {
   const intervalMs = opts.intervalMs ?? 1000;
-  const boundMs = (opts.boundS ?? READINESS_BOUND_S) * 1000;
+  const boundS = opts.boundS ?? READINESS_BOUND_S;
+  const boundMs = boundS * 1000;
   const now = opts.now ?? Date.now;
   const pause = opts.sleep ?? sleep;
   // A zero interval would leave the round count below unbounded.
-  if (!(intervalMs > 0) || !(boundMs >= 0)) throw new RangeError(`readiness needs an interval > 0 ms and a bound ≥ 0 s, not ${intervalMs} ms and ${boundMs / 1000} s`);
+  if (!(intervalMs > 0) || !(boundMs >= 0)) throw new RangeError(`readiness needs an interval > 0 ms and a bound ≥ 0 s, not ${intervalMs} ms and ${boundS} s`);
   const start = now();
   // The round count bounds the loop too, should the clock stand still.
   const maxRounds = Math.ceil(boundMs / intervalMs) + 1;
@@ -186,7 +187,7 @@ export async function waitUntilReady(plan: ReadinessPlan, io: ReadinessIO, opts:
     if (plan.ready(last)) return { rounds: i };
     if (i >= maxRounds || now() - start + intervalMs > boundMs) {
       throw new FixableError(
-        `the new config is not live after ${Math.round(boundMs / 1000)} s: never saw ${plan.what}; the last round saw ${plan.seen(last)}`,
+        `the new config is not live after ${boundS} s: never saw ${plan.what}; the last round saw ${plan.seen(last)}`,
         `is the gateway reachable on 127.0.0.1:${sandboxPorts().http} (\`npm run status\`)? which proxies lag: \`istioctl proxy-status\``,
       );
     }
