@@ -7,11 +7,10 @@ import { ensureOwnedNamespace, isOwned, OWNED, type Ownership } from '../kube/ow
 import type { Runner } from '../plan.ts';
 import type { GatewayServiceValues } from '../providers/types.ts';
 import { version } from '../versions.ts';
+import { GATEWAY_NAMESPACE, GATEWAY_RELEASE } from './names.ts';
 
 export const ISTIO_NAMESPACE = 'istio-system';
-export const GATEWAY_NAMESPACE = 'istio-ingress';
-/** Release `istio-ingress` makes the chart label its pods `istio: ingress`, which the Gateway selects. */
-export const GATEWAY_RELEASE = 'istio-ingress';
+export { GATEWAY_NAMESPACE, GATEWAY_RELEASE };
 export const ADDONS = ['prometheus', 'kiali', 'jaeger'] as const;
 export type Addon = (typeof ADDONS)[number];
 export const TRACING_PROVIDER = 'otel-tracing';

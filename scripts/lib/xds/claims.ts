@@ -2,11 +2,11 @@
 // simulate, then one row per claim (what the overlay promises — the runner's own derived
 // expectations — against what the generated config says).
 import type { KubeObject } from '../kube/render.ts';
-import { GATEWAY_RELEASE } from '../istio/install.ts';
+import { GATEWAY_RELEASE } from '../istio/names.ts';
 import { ORDER_PATH, PRODUCT_PATH, SERVICE_PROBES } from '../../../loadtests/lib/endpoints.ts';
 import type { Expectations } from '../../../loadtests/lib/expectations.ts';
-import { SHOP_HOST } from '../scenario/run.ts';
-import { SERVED_JWKS_KID, type EnvoyJson, type XdsCall, type XdsPod, type XdsResult } from './generate.ts';
+import { SHOP_HOST } from '../scenario/readiness.ts';
+import type { EnvoyJson, XdsCall, XdsPod, XdsResult } from './generate.ts';
 import { clusterOf, durationMs, fraction, httpFilterChains, inboundHttpFilters, listenerOf, matchedRoute, podsBehind, proxyOf, routeClusters, subsetOfCluster, typedContent } from './envoy.ts';
 import { rbacAllows } from './rbac.ts';
 
@@ -16,6 +16,9 @@ export interface ClaimRow {
   generated: string;
   pass: boolean;
 }
+
+/** The key id of the JWKS shopmesh-xds serves when istiod fetches a jwksUri (tools/istio/xdsproof/jwks.go). */
+export const SERVED_JWKS_KID = 'shopmesh-xds-proof';
 
 const SHOP = 'shop';
 const PORT = 8080;

@@ -79,9 +79,6 @@ export interface XdsScenarioInput {
   calls: readonly XdsCall[];
 }
 
-/** The key id of the JWKS shopmesh-xds serves when istiod fetches a jwksUri (tools/istio/xdsproof/jwks.go). */
-export const SERVED_JWKS_KID = 'shopmesh-xds-proof';
-
 export function xdsBinary(): string {
   return process.env.SHOPMESH_XDS ?? path.join(repoRoot, '.bin', 'shopmesh-xds');
 }
