@@ -71,8 +71,11 @@ export function strykerOptions(m: MutationModule, repoRoot: string, concurrency:
     jsonReporter: { fileName: path.join(repoRoot, 'reports', 'mutation', `${m.name}.json`) },
     logLevel: 'warn',
     fileLogLevel: 'off',
-    // Generous: on 2 busy cores a merely slow test run must not count as a killed mutant.
-    timeoutMS: 10_000,
+    // A mutant's run may take twice the unmutated run plus 5 s before it counts as a timeout (a
+    // detected mutant: an endless loop). Generous enough that a merely slow run on 2 busy cores is not
+    // one, and short enough that a module's endless loops don't dominate its time.
+    timeoutFactor: 2,
+    timeoutMS: 5_000,
     incremental: false,
     warnings: { slow: false },
   };
