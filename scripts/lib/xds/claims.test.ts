@@ -395,6 +395,9 @@ test('mirror: served by the route version alone, mirrored to the other, at the p
   route(split).route.weighted_clusters = { clusters: [{ name: V('v1'), weight: 50 }, { name: V('v2'), weight: 50 }] };
   delete route(split).route.cluster;
   assert.deepEqual(failing(split), [`${GW}: served by`]);
+  const other = real('mirror');
+  route(other).route.cluster = V('v2');
+  assert.ok(failing(other).includes(`${GW}: served by`), 'served by the mirror version');
 });
 
 test('mtls: STRICT refuses plaintext and accepts mTLS into each workload; PERMISSIVE accepts plaintext', () => {
@@ -510,6 +513,10 @@ test('tls: the HTTPS listener serves the secret, routes to pods, and plain HTTP 
   const podless = real('tls');
   endpoints(gateway(podless), V('v1')).length = 0;
   assert.deepEqual(failing(podless), ['gateway https://shop.localhost/api/products/101: routed']);
+  const halfEmpty = real('tls');
+  route(halfEmpty).route = { weighted_clusters: { clusters: [{ name: V('v1'), weight: 50 }, { name: V('v2'), weight: 50 }] } };
+  gateway(halfEmpty).endpoints.push({ cluster_name: V('v2'), endpoints: [{ lb_endpoints: [] }] });
+  assert.deepEqual(failing(halfEmpty), ['gateway https://shop.localhost/api/products/101: routed'], 'one subset without pods');
   const clusterless = real('tls');
   route(clusterless).route = {};
   assert.deepEqual(failing(clusterless), ['gateway https://shop.localhost/api/products/101: routed']);
