@@ -72,7 +72,7 @@ export type Via = 'gateway' | 'mesh';
 /** Whether a VirtualService match (or, without one, the VirtualService itself) is bound to `via`. */
 function boundTo(vs: KubeObject, match: Obj | undefined, via: Via): boolean {
   const gateways = arr(match?.gateways ?? spec(vs).gateways ?? ['mesh']).filter((g): g is string => typeof g === 'string');
-  return via === 'mesh' ? gateways.includes('mesh') : gateways.some((g) => g !== 'mesh');
+  return via === 'gateway' ? gateways.some((g) => g !== 'mesh') : gateways.includes('mesh');
 }
 
 /** The routes a request sent through `via` can take, in order. */
@@ -166,11 +166,10 @@ function baseline(objects: readonly KubeObject[]): BaselineExpectations {
   const routes: BaselineExpectations['routes'] = [];
   const seen = new Set<string>();
   for (const { vs, route } of httpRoutes(objects)) {
-    const gatewayBound = arr(spec(vs).gateways).some((g) => g !== 'mesh');
     const matches = arr(route.match).filter(isObj);
-    const viaGateway = matches.filter((m) => m.gateways === undefined ? gatewayBound : arr(m.gateways).some((g) => g !== 'mesh'));
+    const viaGateway = matches.filter((m) => boundTo(vs, m, 'gateway'));
     // A gateway-bound route without any match is the catch-all: "/".
-    const prefixes = matches.length === 0 && gatewayBound ? ['/'] : viaGateway.map((m) => str(obj(m.uri).prefix) ?? str(obj(m.uri).exact)).filter((p): p is string => p !== undefined);
+    const prefixes = matches.length === 0 && boundTo(vs, undefined, 'gateway') ? ['/'] : viaGateway.map((m) => str(obj(m.uri).prefix) ?? str(obj(m.uri).exact)).filter((p): p is string => p !== undefined);
     for (const prefix of prefixes) {
       const key = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
       if (seen.has(key) || probePath(key) === '') continue;
@@ -205,12 +204,14 @@ function ab(objects: readonly KubeObject[]): AbExpectations {
       if (!name) continue;
       const value = str(obj(matcher).exact) ?? str(obj(matcher).prefix) ?? str(obj(matcher).regex)?.replace(/^\^|\$$|\.\*/g, '');
       const fallback = routes.slice(i + 1).find((o) => o.vs === r.vs && !arr(o.route.match).some((mm) => isObj(mm) && isObj(mm.headers)));
+      const headerValue = need(value, where('ab', r.vs, `spec.http[].match[].headers.${name} has no exact, prefix or regex value`));
+      const matchVersion = need(r.destinations[0]?.subset, where('ab', r.vs, 'the header route names no subset'));
       return {
         scenario: 'ab',
-        service: r.destinations[0]?.host ?? shortHost(str(arr(spec(r.vs).hosts)[0]) ?? ''),
+        service: r.destinations[0]!.host,
         header: name.toLowerCase(),
-        value: need(value, where('ab', r.vs, `spec.http[].match[].headers.${name} has no exact, prefix or regex value`)),
-        matchVersion: need(r.destinations[0]?.subset, where('ab', r.vs, 'the header route names no subset')),
+        value: headerValue,
+        matchVersion,
         defaultVersion: need(fallback?.destinations[0]?.subset, where('ab', r.vs, 'no route without the header match follows it')),
       };
     }
@@ -233,7 +234,8 @@ function fault(objects: readonly KubeObject[]): FaultExpectations {
 
 function timeout(objects: readonly KubeObject[]): TimeoutExpectations {
   // k6 calls orders through the gateway; the timeout that fires is on a sidecar's (mesh) route.
-  const r = routeWith(objects, 'mesh', (x) => x.route.timeout !== undefined);
+  // A timeout of 0s disables it (Istio): such a route sets none.
+  const r = routeWith(objects, 'mesh', (x) => x.route.timeout !== undefined && durationMs(x.route.timeout) !== 0);
   if (!r) throw new ExpectationError('overlays/timeout: no VirtualService route sets a timeout');
   const timeoutMs = need(durationMs(r.route.timeout), where('timeout', r.vs, `spec.http[].timeout "${String(r.route.timeout)}" is not a duration`));
   const slow = ofKind(objects, 'Deployment')
@@ -249,10 +251,10 @@ function timeout(objects: readonly KubeObject[]): TimeoutExpectations {
     ? sharesOf(toSlow.destinations).reduce((sum, { d, share }) => {
       const deployments = deploymentsOfDestination(objects, d);
       const pods = deployments.reduce((n, x) => n + x.replicas, 0);
-      const slowPods = deployments.reduce((n, x) => n + (Number(x.env.LATENCY_MS ?? 0) > timeoutMs ? x.replicas * (Number(x.env.LATENCY_PERCENT ?? 100) / 100) : 0), 0);
+      const slowPods = deployments.reduce((n, x) => n + (Number(x.env.LATENCY_MS ?? 0) >= timeoutMs ? x.replicas * (Number(x.env.LATENCY_PERCENT ?? 100) / 100) : 0), 0);
       return sum + (pods ? share * (slowPods / pods) : 0);
     }, 0)
-    : latencyMs > timeoutMs ? latencyShare * (slow.replicas / Math.max(1, replicasOf(objects, slow.app))) : 0;
+    : latencyMs >= timeoutMs ? latencyShare * (slow.replicas / Math.max(1, replicasOf(objects, slow.app))) : 0;
   return {
     scenario: 'timeout',
     routeService: r.destinations[0]?.host ?? r.vs.metadata.name,
@@ -376,7 +378,7 @@ function jwt(objects: readonly KubeObject[]): JwtExpectations {
 }
 
 function principalMatches(pattern: string, principal: string): boolean {
-  if (pattern === '*') return true;
+  // `*` alone is the empty suffix: it matches everything.
   if (pattern.startsWith('*')) return principal.endsWith(pattern.slice(1));
   if (pattern.endsWith('*')) return principal.startsWith(pattern.slice(0, -1));
   return pattern === principal;
