@@ -124,6 +124,7 @@ test('baseline: one probe per gateway prefix, trimmed and deduplicated; mesh-onl
     vs('notifications', [{ match: [{ gateways: [GW, 'mesh'], uri: { prefix: '/api/notifications' } }], route: [to('notifications')] }]),
     vs('storefront', [{ route: [to('storefront')] }], [GW]),
   ]);
+  assert.deepEqual(e.scenario, 'baseline');
   assert.deepEqual(e.routes, [
     { name: 'api-products', prefix: '/api/products', path: '/api/products/101' },
     { name: 'api-orders', prefix: '/api/orders', path: '/api/orders/5001' },
@@ -244,7 +245,7 @@ test("timeout: a timeout on orders' route counts the mesh route to the slow serv
   ]);
   assert.deepEqual([e.routeService, e.timeoutMs, e.slowService, e.latencyMs, e.timeoutShare], ['orders', 1000, 'orders', 5, 0]);
   const slowFirst = derive('timeout', [
-    deploy('products', 'v1', { env: { LATENCY_MS: '3000' } }), deploy('orders', 'v1', { env: { LATENCY_MS: '5' } }), dr('products'),
+    deploy('orders', 'v2'), deploy('products', 'v1', { env: { LATENCY_MS: '3000' } }), deploy('orders', 'v1', { env: { LATENCY_MS: '5' } }), dr('products'),
     vs('products', [{ route: [to('products', 'v1', 80), to('products', 'v2', 20)] }]),
     ordersWithTimeout('1s'),
   ]);
@@ -301,10 +302,10 @@ test("retries: the mesh route with attempts counts; Istio's default retryOn does
 test('retries: the error status the service returns decides whether retryOn retries it; a delegate names its VirtualService', () => {
   const withStatus = (status: string) => derive('retries', [
     deploy('payments', 'v1', { env: { ERROR_PERCENT: '20', ERROR_STATUS: status } }),
-    vs('payments', [{ retries: { attempts: 2, retryOn: 'gateway-error' }, delegate: { name: 'payments-routes' } }]),
+    vs('payments', [{ retries: { attempts: 2, retryOn: 'gateway-error', perTryTimeout: '300ms' }, delegate: { name: 'payments-routes' } }]),
   ]);
   const at502 = withStatus('502');
-  assert.deepEqual([at502.service, at502.errorStatus, at502.retried, Number(at502.successShare.toFixed(9))], ['payments', 502, true, 0.992]);
+  assert.deepEqual([at502.service, at502.errorStatus, at502.retried, Number(at502.successShare.toFixed(9)), at502.perTryTimeoutMs], ['payments', 502, true, 0.992, 300]);
   const at500 = withStatus('500');
   assert.deepEqual([at500.retried, at500.successShare], [false, 0.8]);
 });
@@ -350,6 +351,16 @@ test('breaker: set values are read, consecutive5xxErrors over the legacy field, 
     { consecutive5xxErrors: 4, intervalMs: 5000, baseEjectionTimeMs: 60_000, maxEjectionPercent: 50 },
     8,
   ]);
+});
+
+test("breaker: with a gateway route, only the routed subsets' pods count, the always-failing ones among them", () => {
+  const e = derive('breaker', [
+    deploy('products', 'v1', { replicas: 2 }), deploy('products', 'v1', { name: 'products-v1-fail', labels: { variant: 'fail' }, env: { ALWAYS_FAIL: 'true' } }),
+    deploy('products', 'v2', { replicas: 5, env: { ALWAYS_FAIL: 'true' } }),
+    dr('products', { trafficPolicy: { connectionPool: { tcp: { maxConnections: 1 } }, outlierDetection: {} } }),
+    vs('products', [{ route: [to('products', 'v1')] }], [GW]),
+  ]);
+  assert.deepEqual([e.replicas, e.failingReplicas], [3, 1]);
 });
 
 test('breaker: no connection pool, or no outlier detection beside it, is an error naming the DestinationRule', () => {
@@ -450,12 +461,16 @@ test('authz: a rule allows when any of its sources and any of its operations mat
     kube('Service', 'users'), kube('ServiceAccount', 'users', {}, { namespace: 'other' }),
     kube('Service', 'metrics'), kube('ServiceAccount', 'legacy-client'), kube('Service', 'products', {}, { namespace: 'other' }),
     policy('payments', 'payments', [{
-      from: [{ source: { principals: [principal('x', 'other'), principal('payments2')] } }, { source: { principals: ['*/sa/orders'] } }],
+      from: [{ source: { principals: [principal('x', 'other'), principal('storefront2')] } }, { source: { principals: ['*/sa/orders'] } }],
       to: [{ operation: { paths: ['/payments'], methods: ['GET', 'POST'] } }],
     }]),
     policy('notifications', 'notifications', [{
       from: [{ source: { principals: ['cluster.local/ns/shop/sa/ord*'] } }],
       to: [{ operation: { methods: ['POST'] } }, { operation: { methods: ['GET'], ports: ['9090'] } }, { operation: { paths: ['/admin', '/notif*'], ports: [8080] } }],
+    }, {
+      from: [{ source: { principals: [principal('storefront')] } }], to: [{ operation: { methods: ['POST'] } }],
+    }, {
+      from: [{ source: { principals: [principal('payments')] } }], to: [{ operation: { methods: ['GET'], ports: ['9090'] } }],
     }]),
     policy('orders', 'orders', [
       { from: [{ source: { namespaces: ['istio-ingress'] } }] },
@@ -466,7 +481,7 @@ test('authz: a rule allows when any of its sources and any of its operations mat
     policy('users', 'users', [{ from: [{ source: { ipBlocks: ['10.0.0.0/8'] } }] }, { from: [{ source: {} }], to: [{ operation: { paths: ['/admin*'] } }] }]),
     policy('elsewhere', undefined, [{ from: [{ source: { principals: ['*'] } }] }], 'DENY', 'other'),
   ]);
-  assert.deepEqual(e.sources, ['storefront', 'orders', 'payments', 'notifications']);
+  assert.deepEqual([e.scenario, e.namespace, e.sources], ['authz', 'shop', ['storefront', 'orders', 'payments', 'notifications']]);
   assert.equal(e.edges.length, 4 * 4, 'each source to every other shop service with a probe');
   assert.deepEqual(allowedEdges(e), ['notifications->storefront', 'orders->notifications', 'orders->payments', 'orders->storefront', 'storefront->orders']);
   assert.deepEqual(e.edges.find((x) => x.from === 'orders' && x.to === 'payments'), { from: 'orders', to: 'payments', allowed: true, path: '/payments?order=5001' });
@@ -475,7 +490,9 @@ test('authz: a rule allows when any of its sources and any of its operations mat
 test("authz: DENY wins over ALLOW, empty sources and lists match anyone, and a policy without a namespace is the shop's", () => {
   const e = derive('authz', [
     ...shopApps('storefront', 'orders', 'payments'),
-    policy('open', undefined, [{ from: [{ source: {} }, { source: { principals: ['*'], namespaces: [] } }], to: [{ operation: { methods: [], paths: ['/*'] } }] }], 'ALLOW'),
+    policy('storefront', 'storefront', [{ from: [{ source: {} }], to: [{ operation: { methods: [] } }] }], 'ALLOW'),
+    policy('orders', 'orders', [{ from: [{ source: { principals: ['*'], namespaces: [] } }], to: [{ operation: { paths: ['/*'] } }] }]),
+    policy('payments', 'payments', [{ from: [{ source: { principals: ['*'] } }] }]),
     kube('AuthorizationPolicy', 'no-payments', { selector: { matchLabels: { app: 'payments' } }, action: 'DENY', rules: [{ to: [{ operation: { paths: ['/payments'] } }] }] }, { namespace: undefined }),
     policy('audit', 'orders', [{}], 'AUDIT'),
   ]);
@@ -534,8 +551,9 @@ test('tls: without a namespace the gateway is in istio-ingress; a redirect only 
   fails('tls', [unnamespaced([https()])], 'Gateway shop:', 'credentialName');
 });
 
-test('tls: an HTTPS server without a credential, or no HTTPS server, is an error', () => {
+test('tls: an HTTPS server without a credential or hosts, or no HTTPS server, is an error', () => {
   fails('tls', [gateway('shop', [https()])], 'Gateway istio-ingress/shop', 'credentialName');
+  fails('tls', [gateway('shop', [{ ...https('shop-cert'), hosts: [] }])], 'Gateway istio-ingress/shop', 'hosts');
   fails('tls', [gateway('shop', [{ port: { number: 80, protocol: 'HTTP' } }])], 'HTTPS');
 });
 

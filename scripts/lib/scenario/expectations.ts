@@ -69,10 +69,15 @@ function httpRoutes(objects: readonly KubeObject[]): HttpRoute[] {
 /** Who sends the request: the ingress gateway (north-south) or a sidecar (east-west, `mesh`). */
 export type Via = 'gateway' | 'mesh';
 
+/** Whether a list of gateways takes requests sent through `via`: sidecars are `mesh`, any other name is a gateway. */
+const TAKES: Record<Via, (gateways: readonly string[]) => boolean> = {
+  gateway: (gateways) => gateways.some((g) => g !== 'mesh'),
+  mesh: (gateways) => gateways.includes('mesh'),
+};
+
 /** Whether a VirtualService match (or, without one, the VirtualService itself) is bound to `via`. */
 function boundTo(vs: KubeObject, match: Obj | undefined, via: Via): boolean {
-  const gateways = arr(match?.gateways ?? spec(vs).gateways ?? ['mesh']).filter((g): g is string => typeof g === 'string');
-  return via === 'gateway' ? gateways.some((g) => g !== 'mesh') : gateways.includes('mesh');
+  return TAKES[via](arr(match?.gateways ?? spec(vs).gateways ?? ['mesh']).filter((g): g is string => typeof g === 'string'));
 }
 
 /** The routes a request sent through `via` can take, in order. */
@@ -452,7 +457,7 @@ function tls(objects: readonly KubeObject[]): TlsExpectations {
     const servers = arr(spec(gw).servers).filter(isObj);
     const https = servers.find((s) => str(obj(s.port).protocol) === 'HTTPS');
     if (!https) continue;
-    const host = (str(arr(https.hosts)[0]) ?? '').replace(/^[^/]*\//, '');
+    const host = need(str(arr(https.hosts)[0]), where('tls', gw, 'the HTTPS server has no hosts')).replace(/^[^/]*\//, '');
     const secretName = need(str(obj(https.tls).credentialName), where('tls', gw, 'the HTTPS server has no tls.credentialName'));
     const httpsRedirect = servers.some((s) => str(obj(s.port).protocol) === 'HTTP' && obj(s.tls).httpsRedirect === true);
     const gatewayNamespace = gw.metadata.namespace ?? 'istio-ingress';
