@@ -468,9 +468,7 @@ test('authz: a rule allows when any of its sources and any of its operations mat
       from: [{ source: { principals: ['cluster.local/ns/shop/sa/ord*'] } }],
       to: [{ operation: { methods: ['POST'] } }, { operation: { methods: ['GET'], ports: ['9090'] } }, { operation: { paths: ['/admin', '/notif*'], ports: [8080] } }],
     }, {
-      from: [{ source: { principals: [principal('storefront')] } }], to: [{ operation: { methods: ['POST'] } }],
-    }, {
-      from: [{ source: { principals: [principal('payments')] } }], to: [{ operation: { methods: ['GET'], ports: ['9090'] } }],
+      from: [{ source: { principals: [principal('storefront')] } }], to: [{ operation: { methods: ['POST'] } }, { operation: { methods: ['GET'], ports: ['9090'] } }],
     }]),
     policy('orders', 'orders', [
       { from: [{ source: { namespaces: ['istio-ingress'] } }] },
