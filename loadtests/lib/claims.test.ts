@@ -1,5 +1,5 @@
 // The load each scenario plans and the claims it makes, from hand-written expectations (the derived
-// ones from the shipped overlays are covered in scripts/lib/scenario/expectations.test.ts).
+// ones from the shipped overlays are covered in scripts/lib/scenario/expectations.test.ts and expectations.overlays.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claimsFor, lbMinPods, expectedRange, k6Scenarios, loadPlan, minSamples, planSeconds, rateToTell, shareClaimCount, thresholdsFor, type Claim, type Phase } from './claims.ts';
