@@ -32,7 +32,8 @@ const spec = {
 same three roles twice more as references: bare Hono with the same routes and no middleware
 (scripts/lib/bench/hono-server.ts) and raw node:http (scripts/lib/bench/baseline-server.ts), both using the
 shop's upstream client. Each figure is measured in alternations, one round per side each, and each ratio is
-the median of the per-alternation ratios, shown with its min–max. CPU per request is the server process's own
+the median of the per-alternation ratios, shown with its min–max; the orders p99 is taken over all of a
+side's rounds together (a round's p99 is its 20th slowest request, which one GC pause moves). CPU per request is the server process's own
 CPU time (/proc/<pid>/stat) over the requests it served. The instruction count (valgrind's callgrind) does not
 move with the machine's load. With taskset (util-linux) and two or more CPUs, the servers run on one CPU and
 this process and its load generator on another, so a round's figure does not depend on where the scheduler
@@ -61,7 +62,7 @@ await runMain(async () => {
   const result = await runBench({ ...numbers, log, pin: !parsed.options['no-pin'], loadGenerator });
   const out = (text: string) => process.stdout.write(text);
   out(`\nshopmesh bench: ${machineLine(machine)}\n`);
-  out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure; ratios are medians (min–max) of per-alternation ratios\n`);
+  out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure; ratios are medians (min–max) of per-alternation ratios, except the orders p99: the p99 over all of a side's rounds, and its ratio (min–max of the per-round ratios)\n`);
   out(`${result.cpuNote}; throughput load generator: ${result.loadGenerator === 'wrk' ? 'wrk (whole seconds per round)' : 'undici loop in this process'}\n`);
   result.runs.forEach((run, i) => {
     const title = result.runs.length > 1 ? `run ${i + 1} of ${result.runs.length}, ` : '';

@@ -6,7 +6,9 @@ import { parseBenchNumbers, type BenchNumbers, type BenchResult, type OrdersRoun
 const OPTIONS: BenchNumbers = { durationMs: 2000, warmupMs: 500, rate: 1000, concurrency: 32, alternations: 3, coldStarts: 3, repeat: 1, callgrindRequests: 200 };
 
 const products = (rps: number[], cpu: number[]): ProductsRound[] => rps.map((r, i) => ({ rps: r, cpuUsPerReq: cpu[i]!, errors: 0 }));
-const orders = (p99: number[]): OrdersRound[] => p99.map((p) => ({ p50Ms: p / 4, p99Ms: p, rate: 1000, errors: 1 }));
+// 100 requests per round: 98 at a quarter of the p99, the two slowest at it (the 99th of 100 is the p99).
+const latencies = (p99: number): number[] => [...Array.from({ length: 98 }, () => p99 / 4), p99, p99];
+const orders = (p99: number[]): OrdersRound[] => p99.map((p) => ({ p50Ms: p / 4, p99Ms: p, rate: 1000, errors: 1, latenciesMs: latencies(p) }));
 
 /** Three alternations; the machine slowed in the second one for every side alike. */
 function run(scale = 1): RunResult {
@@ -51,6 +53,22 @@ test('ratios are medians of per-alternation ratios, with their min and max', () 
   assert.equal(f.sides.shop.peakRssMb, 90);
   assert.equal(f.sides.shop.idleAnonMb.median, 21, 'the private memory of the service with the largest RSS');
   assert.equal(f.sides.shop.ordersErrors, 3);
+});
+
+test("the run's p99 is taken over every round's requests, so one bad round's tail counts", () => {
+  const r = run();
+  const round = (slow: number): OrdersRound => {
+    const l = [...Array.from({ length: 100 - slow }, () => 1), ...Array.from({ length: slow }, () => 50)];
+    return { p50Ms: 1, p99Ms: slow >= 1 ? 50 : 1, rate: 1000, errors: 0, latenciesMs: l };
+  };
+  // Per round: p99 1, 1, 50 (median 1). Together: 5 of 300 at 50 ms, so the 297th is 50.
+  r.orders.shop = [round(0), round(0), round(5)];
+  r.orders.raw = [round(0), round(0), round(2)];
+  const f = runFigures(r);
+  assert.deepEqual(f.sides.shop.ordersP99Ms, { median: 50, min: 1, max: 50, n: 3 });
+  assert.equal(f.sides.raw.ordersP99Ms.median, 1, '2 slow of 300 stay above the p99');
+  assert.equal(f.vsRaw.shop.ordersP99.median, 50, 'the ratio of the pooled p99s');
+  assert.deepEqual([f.vsRaw.shop.ordersP99.min, f.vsRaw.shop.ordersP99.max], [1, 1], "the per-round ratios' spread (both sides' third round were slow)");
 });
 
 test('the JSON line carries every median with _min/_max, the instruction counts and the machine', () => {

@@ -64,6 +64,8 @@ export interface ProductsRound {
 export interface OrdersRound {
   p50Ms: number;
   p99Ms: number;
+  /** Every answered request's latency, ms: the run's p99 is taken over all rounds of a side together. */
+  latenciesMs: number[];
   /** Answered 2xx per second. */
   rate: number;
   /** Errors, failures and arrivals dropped because too many were waiting. */
@@ -307,6 +309,7 @@ async function ordersRound(stack: Stack, options: BenchNumbers): Promise<OrdersR
   return {
     p50Ms: percentile(o.latenciesMs, 50),
     p99Ms: percentile(o.latenciesMs, 99),
+    latenciesMs: o.latenciesMs,
     rate: o.ok / (options.durationMs / 1000),
     errors: o.badStatus + o.failed + o.dropped,
   };
