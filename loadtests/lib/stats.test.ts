@@ -79,11 +79,17 @@ test('seeded simulation: a correct share passes, a share off by the design margi
   const rand = seeded(20260917);
   for (const p of [0.1, 0.25, 0.9]) {
     const n = sampleSizeToTell(p, 2);
+    // The band once per share (each mutant reruns this file), and withinBand tied to it at its edges.
+    const band = toleranceBand(p, n, 2);
+    for (const [count, inside] of [[band.loCount, true], [band.hiCount, true], [band.loCount - 1, false], [band.hiCount + 1, false]] as const) {
+      assert.equal(withinBand(count, n, p, 2), inside, `p=${p}: ${count} of ${n}`);
+    }
+    const passes = (count: number) => count >= band.loCount && count <= band.hiCount;
     let correctFails = 0;
     let brokenPasses = 0;
     for (let run = 0; run < 200; run++) {
-      if (!withinBand(draw(rand, n, p), n, p, 2)) correctFails++;
-      if (withinBand(draw(rand, n, designAlternative(p)), n, p, 2)) brokenPasses++;
+      if (!passes(draw(rand, n, p))) correctFails++;
+      if (passes(draw(rand, n, designAlternative(p)))) brokenPasses++;
     }
     assert.equal(correctFails, 0, `p=${p}: a correct mesh failed`);
     assert.equal(brokenPasses, 0, `p=${p}: a mesh at ${designAlternative(p)} passed`);
