@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { MODULES, type MutationModule } from './modules.ts';
-import { sandboxPaths, scoreModule, strykerOptions, testCommand, type MutantOutcome } from './run.ts';
+import { completeJson, sandboxPaths, scoreModule, strykerOptions, testCommand, type MutantOutcome } from './run.ts';
 import { importClosure, relativeImports } from './imports.ts';
 import { repoRoot } from '../versions.ts';
 
@@ -120,5 +120,19 @@ test('every declared module, test file and sandbox path exists, and names are un
     }
     for (const p of m.sandbox ?? []) assert.ok(existsSync(path.join(repoRoot, p)), `${m.name}: sandbox path ${p} exists`);
     for (const e of m.equivalent ?? []) assert.ok(e.reason.length > 10, `${m.name}: every equivalent says why`);
+  }
+});
+
+test('a JSON report cut short is told apart from a whole one', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'shopmesh-mutation-report-'));
+  try {
+    const file = path.join(dir, 'm.json');
+    assert.equal(completeJson(file), false, 'missing');
+    writeFileSync(file, JSON.stringify({ files: { 'a.ts': { mutants: [] } } }));
+    assert.equal(completeJson(file), true);
+    writeFileSync(file, '{"files":{"a.ts":{"mutants":[{"id":"1","stat');
+    assert.equal(completeJson(file), false, 'cut at a write chunk');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

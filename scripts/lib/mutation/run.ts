@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ALWAYS_IN_SANDBOX, type Equivalent, type MutationModule } from './modules.ts';
 import { importClosure, topLevelPaths } from './imports.ts';
 
@@ -68,7 +69,7 @@ export function strykerOptions(m: MutationModule, repoRoot: string, concurrency:
     cleanTempDir: 'always',
     // A line of progress every few seconds: a module takes minutes.
     reporters: ['json', 'progress-append-only'],
-    jsonReporter: { fileName: path.join(repoRoot, 'reports', 'mutation', `${m.name}.json`) },
+    jsonReporter: { fileName: reportFile(m, repoRoot) },
     logLevel: 'warn',
     fileLogLevel: 'off',
     // A mutant's run may take twice the unmutated run plus 5 s before it counts as a timeout (a
@@ -147,6 +148,31 @@ export function formatScore(s: ModuleScore, seconds: number): string {
   return [head, ...rows, ...stale].join('\n');
 }
 
+export const reportFile = (m: MutationModule, repoRoot: string): string => path.join(repoRoot, 'reports', 'mutation', `${m.name}.json`);
+
+/** Whether the file holds complete JSON (false when missing or cut short). */
+export function completeJson(file: string): boolean {
+  try {
+    JSON.parse(readFileSync(file, 'utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits, bounded, until the JSON report is whole. Seen: the last module's report of a run (over
+ * 512 KiB, one write chunk) cut at 512 KiB when the process ended; waiting here keeps it alive.
+ */
+async function reportWritten(file: string, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!completeJson(file)) {
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
 /** Runs Stryker on one module (from the repo root) and scores it. */
 export async function mutateModule(m: MutationModule, repoRoot: string, concurrency: number, lines: readonly string[] = []): Promise<ModuleScore> {
   const { Stryker } = await import('@stryker-mutator/core');
@@ -154,6 +180,7 @@ export async function mutateModule(m: MutationModule, repoRoot: string, concurre
   process.chdir(repoRoot);
   try {
     const results = await new Stryker(strykerOptions(m, repoRoot, concurrency, lines)).runMutationTest();
+    if (!(await reportWritten(reportFile(m, repoRoot)))) process.stderr.write(`warning: ${reportFile(m, repoRoot)} is incomplete; the score below is from Stryker's results all the same\n`);
     const score = scoreModule(m, results as unknown as MutantOutcome[], readFileSync(path.join(repoRoot, m.file), 'utf8'));
     // With --lines, entries for the lines left out matched nothing because they were not mutated.
     return lines.length ? { ...score, unusedEquivalents: [] } : score;
