@@ -2,13 +2,13 @@
 // that print a line the real tools print. (real-cli.test.ts runs the real tools themselves.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deadEnvironment, firstLineMatching, judgeWithRealTool, SANDBOX_CONTEXTS, type RealCli } from './real-cli.ts';
+import { tempDir } from './temp-dirs.ts';
 
-const bin = mkdtempSync(path.join(os.tmpdir(), 'judge-bin-'));
-const workDir = mkdtempSync(path.join(os.tmpdir(), 'judge-work-'));
+const bin = tempDir('judge-bin-');
+const workDir = tempDir('judge-work-');
 
 /** Makes `<bin>/<tool>` print `stderr` and exit with `code`. */
 function tool(name: RealCli, stderr: string, code: number, stdout = ''): void {
@@ -109,12 +109,12 @@ test('the tool runs with dead endpoints, a bare PATH, the given stdin and workin
     `home=${here}/home kube=${here}/dead-kubeconfig docker=unix://${here}/no-docker.sock path=/usr/bin:/bin nocolor=1 cwd=${here} args=apply -f -\nkind: Pod`,
   );
   assert.equal(judgeWithRealTool(bin, 'kubectl', [], { workDir }).output.split('\n')[1], undefined, 'without stdin the tool reads nothing');
-  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'judge-cwd-'));
+  const elsewhere = tempDir('judge-cwd-');
   assert.match(judgeWithRealTool(bin, 'kubectl', [], { workDir, cwd: elsewhere }).output, new RegExp(`cwd=${elsewhere}`));
 });
 
 test('the dead kubeconfig points every sandbox context at a port nothing listens on, and is written once', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'judge-dead-'));
+  const dir = tempDir('judge-dead-');
   const env = deadEnvironment(dir);
   const kubeconfig = readFileSync(env.KUBECONFIG!, 'utf8');
   assert.match(kubeconfig, /server: "https:\/\/127\.0\.0\.1:1"/);

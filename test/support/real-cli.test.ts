@@ -2,14 +2,13 @@
 // accepted any flag) is fed to the real CLI, and each is refused with the tool's own words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../scripts/lib/versions.ts';
 import { judgeWithRealTool, type RealCli } from './real-cli.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const bin = path.join(repoRoot, '.bin');
-const workDir = mkdtempSync(path.join(os.tmpdir(), 'real-cli-'));
+const workDir = tempDir('real-cli-');
 const judge = (tool: RealCli, args: string[], stdin?: string) => judgeWithRealTool(bin, tool, args, { workDir, ...(stdin !== undefined ? { stdin } : {}) });
 
 const istiod = ['upgrade', '--install', 'istiod', 'oci://ghcr.io/istio/release/charts/istiod', '--version', '1.31.1', '-n', 'istio-system', '--kube-context', 'k3d-shopmesh'];

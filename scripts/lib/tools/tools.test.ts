@@ -4,12 +4,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { Runner } from '../plan.ts';
 import { binDir, ChecksumMismatch, currentPlatform, ensureTool, loadPins, namesVersion, pinnedVersion, preferProjectBin, provideTool, releaseAsset, reportedVersion, TOOLS, type ToolPin } from './index.ts';
 import { repoRoot } from '../versions.ts';
+import { tempDir } from '../../../test/support/temp-dirs.ts';
 
 const quiet = { write() {} };
 const linux = { os: 'linux', arch: 'amd64' } as const;
@@ -36,7 +36,7 @@ async function serve(routes: Record<string, Buffer>): Promise<{ url: string; hit
 }
 
 function helmArchive(): Buffer {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'helm-fixture-'));
+  const dir = tempDir('helm-fixture-');
   mkdirSync(path.join(dir, 'linux-amd64'));
   fakeExecutable(path.join(dir, 'linux-amd64', 'helm'), pinnedVersion('helm'));
   const archive = path.join(dir, 'helm.tar.gz');
@@ -50,7 +50,7 @@ test('a good archive is downloaded, verified, extracted into .bin and used', asy
   const archive = helmArchive();
   const server = await serve({ '/helm.tar.gz': archive });
   t.after(server.close);
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   const pins = { helm: { version: pinnedVersion('helm'), sha256: { 'linux/amd64': sha(archive) } } satisfies ToolPin };
   const runner = new Runner({ out: quiet });
   const result = await ensureTool(runner, 'helm', { root, platform: linux, pins, ignorePath: true, downloadUrl: () => `${server.url}/helm.tar.gz` });
@@ -68,7 +68,7 @@ test('a tampered download is refused and removed', async (t) => {
   const tampered = Buffer.concat([archive, Buffer.from('x')]);
   const server = await serve({ '/helm.tar.gz': tampered });
   t.after(server.close);
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   const pins = { helm: { version: pinnedVersion('helm'), sha256: { 'linux/amd64': sha(archive) } } };
   await assert.rejects(
     ensureTool(new Runner({ out: quiet }), 'helm', { root, platform: linux, pins, ignorePath: true, downloadUrl: () => `${server.url}/helm.tar.gz` }),
@@ -78,24 +78,24 @@ test('a tampered download is refused and removed', async (t) => {
 });
 
 test('a bare binary (kind) is installed as is', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kind-fixture-'));
+  const dir = tempDir('kind-fixture-');
   fakeExecutable(path.join(dir, 'kind'), `kind ${pinnedVersion('kind')} go1.26 linux/amd64`);
   const binary = readFileSync(path.join(dir, 'kind'));
   const server = await serve({ '/kind': binary });
   t.after(server.close);
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   const pins = { kind: { version: pinnedVersion('kind'), sha256: { 'linux/amd64': sha(binary) } } };
   const result = await ensureTool(new Runner({ out: quiet }), 'kind', { root, platform: linux, pins, ignorePath: true, downloadUrl: () => `${server.url}/kind` });
   assert.ok(existsSync(result));
 });
 
 test('the right version on PATH is kept; the wrong one is not', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'path-'));
+  const dir = tempDir('path-');
   const saved = process.env.PATH;
   t.after(() => (process.env.PATH = saved));
   process.env.PATH = `${dir}${path.delimiter}${saved}`;
   fakeExecutable(path.join(dir, 'k3d'), `k3d version ${pinnedVersion('k3d')}`);
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   assert.equal(await ensureTool(new Runner({ out: quiet }), 'k3d', { root, platform: linux }), 'k3d');
   fakeExecutable(path.join(dir, 'k3d'), 'k3d version v5.0.0');
   const dry = new Runner({ dryRun: true, out: quiet });
@@ -104,7 +104,7 @@ test('the right version on PATH is kept; the wrong one is not', async (t) => {
 });
 
 test('a platform without a pinned checksum and without Go refuses with the exact gap', async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   await assert.rejects(
     ensureTool(new Runner({ dryRun: true, out: quiet }), 'kubectl', { root, platform: { os: 'darwin', arch: 'amd64' }, ignorePath: true, pins: {}, go: null }),
     new RegExp(`no sha256 is pinned for kubectl ${pinnedVersion('kubectl')} darwin/amd64, and there is no Go >= 1.26`),
@@ -112,9 +112,9 @@ test('a platform without a pinned checksum and without Go refuses with the exact
 });
 
 test('with Go at hand, a tool without a usable download is built from its pinned Go module', async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   const saved = process.env.SHOPMESH_TOOLS_CACHE;
-  process.env.SHOPMESH_TOOLS_CACHE = mkdtempSync(path.join(os.tmpdir(), 'tools-cache-'));
+  process.env.SHOPMESH_TOOLS_CACHE = tempDir('tools-cache-');
   try {
     const dry = new Runner({ dryRun: true, out: quiet });
     const go = { go: 'go', goVersion: 'go1.26.8', goos: 'darwin', goarch: 'amd64' };
@@ -133,7 +133,7 @@ test('with Go at hand, a tool without a usable download is built from its pinned
 });
 
 test('an unreachable download falls back to the build; a tampered one never does', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   const go = { go: 'go', goVersion: 'go1.26.8', goos: 'linux', goarch: 'amd64' };
   // A port nothing listens on: the connection is refused at once.
   const closed = await serve({});
@@ -188,7 +188,7 @@ test('Ctrl-C during a download leaves no partial file in .bin', async (t) => {
     return new Promise<void>((r) => server.close(() => r()));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/kind`;
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   const script = `
     import { ensureTool } from ${JSON.stringify(path.join(import.meta.dirname, 'index.ts'))};
     import { Runner } from ${JSON.stringify(path.join(import.meta.dirname, '..', 'plan.ts'))};
@@ -238,7 +238,7 @@ test('a version line names the pinned version only as a whole token', () => {
 });
 
 test('the reported version: the pinned one when named, else the first version token, else none', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'reported-'));
+  const dir = tempDir('reported-');
   const runner = new Runner({ out: quiet });
   fakeExecutable(path.join(dir, 'right'), `k3d version ${pinnedVersion('k3d')} (k3s v1.35.5-k3s1)`);
   assert.equal(await reportedVersion(runner, 'k3d', path.join(dir, 'right')), pinnedVersion('k3d'));
@@ -273,13 +273,13 @@ test('.bin: an explicit root, else SHOPMESH_BIN_DIR, else the repository; prefer
 });
 
 test('refusals name the gap: a checksum file behind versions.yaml, an HTTP error, a wrong binary, no route at all', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   const runner = new Runner({ out: quiet });
   await assert.rejects(
     provideTool(runner, 'helm', { root, platform: linux, ignorePath: true, go: null, pins: { helm: { version: 'v4.0.0', sha256: { 'linux/amd64': 'a'.repeat(64) } } } }),
     new RegExp(`checksums\\.yaml pins helm v4\\.0\\.0, but versions\\.yaml asks for ${pinnedVersion('helm')}`),
   );
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kind-fixture-'));
+  const dir = tempDir('kind-fixture-');
   fakeExecutable(path.join(dir, 'kind'), 'kind v0.1.0 go1.26 linux/amd64');
   const wrong = readFileSync(path.join(dir, 'kind'));
   const server = await serve({ '/kind': wrong });
@@ -306,7 +306,7 @@ test("the project's own Go programs are rebuilt when their source changed, thoug
   const charts = goTool('shopmesh-charts');
   const real = path.join(path.dirname(path.dirname(path.dirname(import.meta.dirname))), '.bin', 'shopmesh-charts');
   assert.ok(existsSync(real), 'npm run tools provided shopmesh-charts');
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
+  const root = tempDir('tools-root-');
   mkdirSync(path.join(root, '.bin'));
   const local = path.join(root, '.bin', 'shopmesh-charts');
   writeFileSync(local, readFileSync(real));
@@ -347,7 +347,7 @@ test('the platform: linux or darwin on amd64 or arm64 in release names; anything
 });
 
 test('reported versions: without a v, several digits, the pinned one wherever it stands; k6 is asked with `version`', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'reported-more-'));
+  const dir = tempDir('reported-more-');
   const runner = new Runner({ out: quiet });
   fakeExecutable(path.join(dir, 'plain'), 'helm 10.20.30-beta.1+abc');
   assert.equal(await reportedVersion(runner, 'helm', path.join(dir, 'plain')), '10.20.30-beta.1+abc'.replace(/\+.*/, ''));
@@ -359,8 +359,8 @@ test('reported versions: without a v, several digits, the pinned one wherever it
 });
 
 test('where a tool comes from: .bin at the pinned version, else PATH unless ignored, else the download', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tools-root-'));
-  const onPath = mkdtempSync(path.join(os.tmpdir(), 'path-'));
+  const root = tempDir('tools-root-');
+  const onPath = tempDir('path-');
   const saved = process.env.PATH;
   t.after(() => (process.env.PATH = saved));
   process.env.PATH = `${onPath}${path.delimiter}${saved}`;
