@@ -58,9 +58,9 @@ test('the score is detected over detected plus survivors; equivalents and invali
 
 test('the per-mutant command runs only the module\'s tests, quoted, and links the large folders', () => {
   const m: MutationModule = { name: 'x', file: 'a b/x.ts', tests: ["it's.test.ts"], sandbox: [], links: ['.bin'] };
-  assert.equal(testCommand(m, '/repo', '/usr/bin/node'), `ln -sfn '/repo/.bin' '.bin' && '/usr/bin/node' '--test-reporter=dot' 'it'\\''s.test.ts'`);
+  assert.equal(testCommand(m, '/repo', '/usr/bin/node'), `ln -sfn '/repo/.bin' '.bin' && mkdir -p .tmp && TMPDIR="$PWD/.tmp" '/usr/bin/node' '--test-reporter=dot' 'it'\\''s.test.ts'`);
   const two: MutationModule = { name: 'y', file: 'y.ts', tests: ['a.test.ts', 'b.test.ts'], sandbox: [], tsx: true };
-  assert.equal(testCommand(two, '/repo', 'node'), `'node' '--import' 'tsx' '--test-reporter=dot' '--test-isolation=none' '--test' 'a.test.ts' 'b.test.ts'`);
+  assert.equal(testCommand(two, '/repo', 'node'), `mkdir -p .tmp && TMPDIR="$PWD/.tmp" 'node' '--import' 'tsx' '--test-reporter=dot' '--test-isolation=none' '--test' 'a.test.ts' 'b.test.ts'`);
 });
 
 test('the sandbox holds only what the tests read, outside the repository', () => {

@@ -42,7 +42,9 @@ export function testCommand(m: MutationModule, repoRoot: string, node = process.
   const links = (m.links ?? []).map((l) => `ln -sfn ${shellQuote(path.join(repoRoot, l))} ${shellQuote(l)} && `).join('');
   const isolation = m.tests.length > 1 ? ['--test-isolation=none', '--test'] : [];
   const args = [...(m.tsx ? ['--import', 'tsx'] : []), '--test-reporter=dot', ...isolation, ...m.tests];
-  return `${links}${shellQuote(node)} ${args.map(shellQuote).join(' ')}`;
+  // The tests' temp folders go inside the sandbox, which Stryker removes: a mutant killed on timeout
+  // never runs the exit hooks that would remove them from the system temp folder.
+  return `${links}mkdir -p .tmp && TMPDIR="$PWD/.tmp" ${shellQuote(node)} ${args.map(shellQuote).join(' ')}`;
 }
 
 /**
