@@ -250,14 +250,18 @@ test('with a valid token both routes see the shopper', async () => {
 test('a bad token is a 401 even where a token is optional: it is never taken for no token', async () => {
   const call = shopApp();
   for (const path of ['/optional', '/required'] as const) {
-    assert.deepEqual(await call(path, { authorization: `Bearer ${forged['alg none']!}` }), { status: 401, code: 'invalid_token' }, path);
-    assert.deepEqual(await call(path, { authorization: `Bearer ${await sign(claims({ exp: NOW - 60 }))}` }), { status: 401, code: 'invalid_token' }, path);
+    // RFC 6750 §3: the challenge names the error, so a client fetches a new token instead of retrying.
+    const refused = { status: 401, code: 'invalid_token', challenge: 'Bearer realm="shopmesh", error="invalid_token"' };
+    assert.deepEqual(await call(path, { authorization: `Bearer ${forged['alg none']!}` }), refused, path);
+    assert.deepEqual(await call(path, { authorization: `Bearer ${await sign(claims({ exp: NOW - 60 }))}` }), refused, path);
+    assert.deepEqual(await call(path, { authorization: 'Basic dTpw' }), refused, `${path}: not a bearer token`);
   }
 });
 
 test('users being unreachable is a 503 for a shopper with a token, and no concern of one without', async () => {
   const call = shopApp(createUserTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: keysThat(() => new TypeError('fetch failed')) }));
   assert.deepEqual(await call('/optional', { authorization: `Bearer ${await sign(claims())}` }), { status: 503, code: 'auth_unavailable' });
+  // No challenge: the token may be fine, and a new one would be refused all the same.
   assert.deepEqual(await call('/optional'), { status: 200, shopper: null });
 });
 
@@ -292,7 +296,7 @@ test('any other Authorization header is a 401 invalid_token, even where a token 
     ]),
   };
   for (const [name, headers] of Object.entries(forms)) {
-    assert.deepEqual(await call('/optional', headers), { status: 401, code: 'invalid_token' }, name);
+    assert.deepEqual(await call('/optional', headers), { status: 401, code: 'invalid_token', challenge: 'Bearer realm="shopmesh", error="invalid_token"' }, name);
   }
 });
 

@@ -85,12 +85,24 @@ export function bearerToken(c: Context): string | undefined {
   return match[1];
 }
 
+/** The challenge of a 401: the realm, and for a token that was sent but refused, RFC 6750's error. */
+export const bearerChallenge = (error?: 'invalid_token'): string => `Bearer realm="shopmesh"${error ? `, error="${error}"` : ''}`;
+
 /** Sets `shopper` when a valid token came, leaves it undefined without one; a bad token is always 401. */
 export function readShopper(verifier: UserTokenVerifier): MiddlewareHandler {
   return async (c, next) => {
-    const token = bearerToken(c);
+    let shopper: Shopper | undefined;
+    try {
+      const token = bearerToken(c);
+      shopper = token === undefined ? undefined : await verifier.verify(token);
+    } catch (error) {
+      // RFC 6750 §3: a refused token is answered with a challenge naming the error, so a client knows
+      // to get a new token rather than retry.
+      if (error instanceof HttpError && error.status === 401) c.header('www-authenticate', bearerChallenge('invalid_token'));
+      throw error;
+    }
     // Kept untyped on the context so any service Env can carry it.
-    c.set('shopper' as never, (token === undefined ? undefined : await verifier.verify(token)) as never);
+    c.set('shopper' as never, shopper as never);
     await next();
   };
 }
@@ -104,7 +116,7 @@ export function shopperOf(c: Context): Shopper | undefined {
 export function requireShopper(c: Context): Shopper {
   const shopper = shopperOf(c);
   if (!shopper) {
-    c.header('www-authenticate', 'Bearer realm="shopmesh"');
+    c.header('www-authenticate', bearerChallenge());
     throw new HttpError(401, 'token_required', 'sign in: this route needs a token from the users service (POST /auth/token)');
   }
   return shopper;
