@@ -10,7 +10,7 @@ function removeAll(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** A fresh folder named `<prefix>XXXXXX` under the temp folder, removed at process exit. */
+/** A new, empty folder under the temp folder whose name starts with `prefix`; removed at process exit. */
 export function tempDir(prefix: string): string {
   if (made.length === 0) process.once('exit', removeAll);
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));

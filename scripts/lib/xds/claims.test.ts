@@ -1,4 +1,4 @@
-// The claims read from the Envoy config istiod generates, without running it: claims.fixture.json
+// The claims read from the Envoy config istiod generates, without running it: test/fixtures/xds/claims.json
 // holds real shopmesh-xds output for every shipped overlay (pruned to what claims.ts reads), and each
 // test breaks one thing in a copy of it, the way a broken overlay would, and names the claim that fails.
 import { test } from 'node:test';
@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../kube/render.ts';
 import type { Expectations, ScenarioName } from '../../../loadtests/lib/expectations.ts';
 import { callsFor, checkClaims, deploymentFor } from './claims.ts';
-import type { ClaimsFixture, ClaimsFixtureScenario } from './claims.fixture.ts';
+import type { ClaimsFixture, ClaimsFixtureScenario } from '../../../test/support/xds-claims-fixture.ts';
 import { matchedRoute, proxyOf } from './envoy.ts';
 import type { EnvoyJson, XdsProxy } from './generate.ts';
 
-const FIXTURE = JSON.parse(readFileSync(new URL('./claims.fixture.json', import.meta.url), 'utf8')) as ClaimsFixture;
+const FIXTURE = JSON.parse(readFileSync(new URL('../../../test/fixtures/xds/claims.json', import.meta.url), 'utf8')) as ClaimsFixture;
 
 type Scenario<N extends ScenarioName = ScenarioName> = ClaimsFixtureScenario & { expectations: Extract<Expectations, { scenario: N }> };
 

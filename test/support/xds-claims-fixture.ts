@@ -1,18 +1,18 @@
-// Captures claims.fixture.json, the real shapes claims.test.ts reads: every shipped overlay rendered,
+// Captures test/fixtures/xds/claims.json, the real shapes scripts/lib/xds/claims.test.ts reads: every shipped overlay rendered,
 // derived and run through .bin/shopmesh-xds (as `npm run xds --all` does), each XdsResult pruned to
 // the fields callsFor and checkClaims read (recorded while they run), so the file stays small.
-// Re-run after an Istio bump: node --import tsx scripts/lib/xds/claims.fixture.ts [--dry-run]
+// Re-run after an Istio bump: node --import tsx test/support/xds-claims-fixture.ts [--dry-run]
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { parseCommand, runMain } from '../cli.ts';
-import { renderKustomization, type KubeObject } from '../kube/render.ts';
-import { SCENARIO_NAMES, type Expectations, type ScenarioName } from '../../../loadtests/lib/expectations.ts';
-import { repoRoot, version } from '../versions.ts';
-import { callsFor, checkClaims } from './claims.ts';
-import type { XdsResult } from './generate.ts';
-import { proveTargets } from './index.ts';
+import { parseCommand, runMain } from '../../scripts/lib/cli.ts';
+import { renderKustomization, type KubeObject } from '../../scripts/lib/kube/render.ts';
+import { SCENARIO_NAMES, type Expectations, type ScenarioName } from '../../loadtests/lib/expectations.ts';
+import { repoRoot, version } from '../../scripts/lib/versions.ts';
+import { callsFor, checkClaims } from '../../scripts/lib/xds/claims.ts';
+import type { XdsResult } from '../../scripts/lib/xds/generate.ts';
+import { proveTargets } from '../../scripts/lib/xds/index.ts';
 
 export interface ClaimsFixtureScenario {
   scenario: ScenarioName;
@@ -28,7 +28,7 @@ export interface ClaimsFixture {
   scenarios: ClaimsFixtureScenario[];
 }
 
-export const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'claims.fixture.json');
+export const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'xds', 'claims.json');
 
 type Reads = Map<string, Reads>;
 
