@@ -7,28 +7,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probePort } from '../../scripts/lib/dev/ports.ts';
 import { BROWSER_BLOCKED_PORTS } from '../../scripts/lib/dev/ports.ts';
+import { readProcStat } from '../../scripts/lib/procfs.ts';
 import { repoRoot } from '../../scripts/lib/versions.ts';
-
-interface ProcStat {
-  ppid: number;
-  pgid: number;
-  state: string;
-  start: string;
-}
-
-export function procStat(pid: number): ProcStat | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]), start: f[19]! };
-  } catch {
-    return undefined;
-  }
-}
 
 /** A process that exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
-  const stat = procStat(pid);
+  const stat = readProcStat(pid);
   return stat !== undefined && stat.state !== 'Z';
 }
 
@@ -37,7 +21,7 @@ export function descendants(pid: number): number[] {
   const parentOf = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(Number(entry));
+    const stat = readProcStat(Number(entry));
     if (stat && stat.state !== 'Z') parentOf.set(Number(entry), stat.ppid);
   }
   const found: number[] = [];
@@ -124,16 +108,16 @@ export function startDev(options: DevRunOptions, t: { after: (fn: () => unknown)
   const seen = new Map<number, string>();
   const tree = () => {
     const pids = child.pid === undefined ? [] : descendants(child.pid);
-    for (const pid of pids) seen.set(pid, procStat(pid)?.start ?? '');
+    for (const pid of pids) seen.set(pid, readProcStat(pid)?.start ?? '');
     return pids;
   };
   t.after(async () => {
     tree();
     const running = child.exitCode === null && child.signalCode === null;
     const targets = [...(running ? [child.pid!] : []), ...seen.keys()];
-    const ownGroup = procStat(process.pid)?.pgid;
+    const ownGroup = readProcStat(process.pid)?.pgid;
     for (const pid of targets) {
-      const stat = procStat(pid);
+      const stat = readProcStat(pid);
       // Only the same process (same start time), never a pid reused since.
       if (!stat || stat.state === 'Z' || (seen.has(pid) && seen.get(pid) !== stat.start)) continue;
       for (const target of stat.pgid === ownGroup ? [pid] : [-stat.pgid, pid]) {

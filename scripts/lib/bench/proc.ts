@@ -1,6 +1,7 @@
 // CPU time and memory of another process, read from /proc (Linux), so the server under test needs no hooks.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { statFields } from '../procfs.ts';
 
 let ticksPerSecond: number | undefined;
 
@@ -17,7 +18,7 @@ function clockTicks(): number {
 
 /** Parses utime + stime (clock ticks) out of a /proc/<pid>/stat line; the command name may hold spaces. */
 export function parseStatTicks(stat: string): number {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const rest = statFields(stat);
   // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);

@@ -4,6 +4,7 @@
 // group (the job the shell started: npm and everything npm spawned, not the shell itself) and stops
 // when one of them is gone.
 import { readFileSync } from 'node:fs';
+import { readProcStat as readStat } from '../procfs.ts';
 
 interface Ancestor {
   pid: number;
@@ -11,24 +12,6 @@ interface Ancestor {
   name: string;
   /** Start time in clock ticks, so a reused pid is not taken for the same process. */
   start: string;
-}
-
-interface Stat {
-  ppid: number;
-  pgid: number;
-  start: string;
-  state: string;
-}
-
-function readStat(pid: number): Stat | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses; the fields after the last ')' do not.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]), start: fields[19]! };
-  } catch {
-    return undefined;
-  }
 }
 
 function readName(pid: number): string {

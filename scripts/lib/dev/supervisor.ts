@@ -2,9 +2,10 @@
 // Ctrl-C reaches only the runner, which stops each service exactly once), restarted when a source
 // file under its folders is saved, and stopped with SIGTERM, then SIGKILL after a bound.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { readProcStat } from '../procfs.ts';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DevProcess } from './plan.ts';
@@ -55,14 +56,8 @@ export function groupAlive(pgid: number): boolean {
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0] is the state, fields[2] the process group.
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-    } catch {
-      // exited while we looked
-    }
+    const stat = readProcStat(Number(entry)); // undefined when it exited while we looked
+    if (stat && stat.pgid === pgid && stat.state !== 'Z') return true;
   }
   return false;
 }
