@@ -3,22 +3,19 @@
 // counters are zeroed (callgrind_control -z), and windows of a known number of requests are each
 // dumped (callgrind_control -d). The warm-up must be long: V8 tiers the request path up over
 // thousands of requests, and a count taken before that is the interpreter's (about 1.6× higher).
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startProcess } from '../../../test/support/harness.ts';
 import { runCount } from './loadgen.ts';
+import { commandWorks } from './machine.ts';
 
 const run = promisify(execFile);
 
 /** True when valgrind with callgrind and callgrind_control can be run here. */
 export function callgrindAvailable(): boolean {
-  const ok = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 10_000 });
-    return r.error === undefined && r.status === 0;
-  };
-  return ok('valgrind', ['--version']) && ok('callgrind_control', ['-h']);
+  return commandWorks('valgrind', ['--version'], { exitZero: true }) && commandWorks('callgrind_control', ['-h'], { exitZero: true });
 }
 
 /** The instruction total (first event, Ir) of a callgrind dump; throws when the dump has none. */

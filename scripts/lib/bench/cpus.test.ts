@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { allowedCpus, commandWorks, onServerCpu, parseAffinityMask, pinThisProcess, planCpus } from './cpus.ts';
+import { allowedCpus, onServerCpu, parseAffinityMask, pinThisProcess, planCpus } from './cpus.ts';
+import { commandWorks } from './machine.ts';
 import { parseWrkOutput, runWrk, wrkSeconds } from './wrk.ts';
 
 test('the servers get their own CPU only when taskset and two CPUs are there, and --no-pin wins', () => {

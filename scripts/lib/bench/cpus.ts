@@ -2,7 +2,7 @@
 // the servers decides a round's figure by where the scheduler puts it, so consecutive runs disagree.
 // With taskset, the servers under test get one CPU and the load generator (this process, and wrk
 // when it is used) the other: every side is measured under the same split.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 
 export interface CpuPlan {
   /** The CPU the servers run on; undefined when nothing is pinned. */
@@ -11,12 +11,6 @@ export interface CpuPlan {
   loadCpu?: number;
   /** One line for the report: what was pinned, or why not. */
   note: string;
-}
-
-/** Whether `command` runs at all (found on PATH and executable). */
-export function commandWorks(command: string, args: readonly string[] = ['--version']): boolean {
-  const r = spawnSync(command, args, { stdio: 'ignore', timeout: 5_000 });
-  return r.error === undefined;
 }
 
 /** Decides the split from what the machine offers; pure, so the cases are tested. */

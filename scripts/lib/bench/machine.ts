@@ -1,6 +1,6 @@
 // What the figures were measured on: the commit (and whether the measured code had uncommitted
 // changes), the CPU, the Node version and the machine's load, printed beside every run.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { repoRoot } from '../versions.ts';
@@ -61,4 +61,13 @@ export function loadAverages(): [number, number, number] {
 export function machineLine(m: Machine): string {
   const code = m.dirty.length === 0 ? `commit ${m.commit}` : `commit ${m.commit} + uncommitted changes in ${m.dirty.join(', ')}`;
   return `${code}; ${m.cpus} CPUs (${m.cpu}), ${Number.isFinite(m.memoryGb) ? `${m.memoryGb.toFixed(1)} GB, ` : ''}Node ${m.node}`;
+}
+
+/**
+ * Whether `command` runs here (found on PATH and executable); with `exitZero`, also that it exits 0
+ * (some tools, wrk among them, exit non-zero after printing their version).
+ */
+export function commandWorks(command: string, args: readonly string[] = ['--version'], opts: { exitZero?: boolean } = {}): boolean {
+  const r = spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 });
+  return r.error === undefined && (!opts.exitZero || r.status === 0);
 }

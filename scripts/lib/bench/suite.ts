@@ -15,9 +15,9 @@ import { baseEnvironment, startProcess, UNSTARTED_UPSTREAM_URL, type ServiceProc
 import { bundleService } from '../images/bundle.ts';
 import { repoRoot } from '../versions.ts';
 import { callgrindAvailable, instructionsPerRequest } from './callgrind.ts';
-import { allowedCpus, commandWorks, onServerCpu, pinThisProcess, planCpus, type CpuPlan } from './cpus.ts';
+import { allowedCpus, onServerCpu, pinThisProcess, planCpus, type CpuPlan } from './cpus.ts';
 import { runClosedLoop, runOpenLoop } from './loadgen.ts';
-import { loadAverages } from './machine.ts';
+import { commandWorks, loadAverages } from './machine.ts';
 import { cpuMicros, memoryMb } from './proc.ts';
 import { cpuMicrosPerRequest, interleavePlan, percentile } from './stats.ts';
 import { runWrk } from './wrk.ts';
