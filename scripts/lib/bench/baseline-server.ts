@@ -2,10 +2,10 @@
 // middleware, but the same upstream client (services/shared/src/upstream.ts) for the orders
 // fan-out. Run as its own process: PORT (0 picks one), USERS_URL, PRODUCTS_URL.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { nodeHeaderReader, pickForwardHeaders, requestIdFrom } from '../../../services/shared/src/propagation.ts';
 import { createUpstreamClient } from '../../../services/shared/src/upstream.ts';
 import { NOT_FOUND as notFound, ORDERS, PRODUCTS, UPSTREAM_FAILED, USERS } from './reference-data.ts';
+import { listenAsReference } from './reference-listen.ts';
 
 const timeoutMs = Number(process.env.UPSTREAM_TIMEOUT_MS ?? 2000);
 const users = createUpstreamClient({ name: 'users', baseUrl: process.env.USERS_URL ?? 'http://127.0.0.1:5001', timeoutMs });
@@ -43,12 +43,4 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 const server = http.createServer((req, res) => {
   handle(req, res).catch(() => send(res, 500, { error: { code: 'internal', message: 'internal error' } }));
 });
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', service: 'baseline', port, adminPort: 0 })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-});
+listenAsReference(server, 'baseline');

@@ -3,12 +3,12 @@
 // the orders fan-out. Between it and the shop lies only the shop's own layer (observe middleware,
 // switches, validation, error handling). Run as its own process: PORT, USERS_URL, PRODUCTS_URL.
 import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { nodeHeaderReader, pickForwardHeaders, requestIdFrom } from '../../../services/shared/src/propagation.ts';
 import { createUpstreamClient } from '../../../services/shared/src/upstream.ts';
 import { NOT_FOUND, ORDERS, PRODUCTS, UPSTREAM_FAILED, USERS } from './reference-data.ts';
+import { listenAsReference } from './reference-listen.ts';
 
 const timeoutMs = Number(process.env.UPSTREAM_TIMEOUT_MS ?? 2000);
 const users = createUpstreamClient({ name: 'users', baseUrl: process.env.USERS_URL ?? 'http://127.0.0.1:5001', timeoutMs });
@@ -42,12 +42,4 @@ const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>()
 app.notFound((c) => c.json(NOT_FOUND, 404));
 
 const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', service: 'bare-hono', port, adminPort: 0 })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-});
+listenAsReference(server, 'bare-hono');
