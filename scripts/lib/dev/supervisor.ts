@@ -184,11 +184,13 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
 
   async function restart(s: Running, files: readonly string[]): Promise<void> {
     if (stopping) return;
+    s.savedAt = Date.now();
+    // Already on its way down: the new process starts from the files as they are then, so this
+    // save is in the restart under way and gets no note of its own.
+    if (s.restarting) return;
     const shown = files.map((f) => path.relative(options.cwd, f)).slice(0, 3).join(', ');
     note(`${s.plan.service}: ${shown}${files.length > 3 ? ', …' : ''} changed; restarting`);
-    s.savedAt = Date.now();
     const child = s.child;
-    if (s.restarting) return; // already on its way down; it starts from the files as they are then
     if (!child || child.exitCode !== null || child.signalCode !== null) {
       launch(s, s.savedAt);
       return;
