@@ -34,7 +34,7 @@ export interface WatchOptions {
 const MAX_DEPTH = 32;
 
 /** The folder and every folder below it (not node_modules or hidden ones), with their inodes. */
-function foldersUnder(root: string): Map<string, number> {
+export function foldersUnder(root: string): Map<string, number> {
   const found = new Map<string, number>();
   const visit = (dir: string, depth: number) => {
     let ino: number;
