@@ -9,6 +9,7 @@ import { readProcStat } from '../procfs.ts';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DevProcess } from './plan.ts';
+import { LaunchedContent, sourceFilesUnder } from './saved-content.ts';
 import { watchSources, type SourceWatcher } from './watch.ts';
 
 export type Stream = 'stdout' | 'stderr';
@@ -104,6 +105,10 @@ interface Running {
   child?: ChildProcess;
   exited?: Promise<void>;
   restarting: boolean;
+  /** The content the current (or starting) process was launched from. */
+  launchedFrom?: LaunchedContent;
+  /** Files saved since the last launch (some may be gone, so the folder scan would not list them). */
+  savedSinceLaunch: Set<string>;
   /** When the save that the pending restart is for happened. */
   savedAt?: number;
   /** Bumped on every start, so a late readiness probe of an old process is ignored. */
@@ -114,7 +119,7 @@ interface Running {
 export function startSupervisor(options: SupervisorOptions): Supervisor {
   const { plan, note, onLine } = options;
   const stopTimeoutMs = options.stopTimeoutMs ?? 8_000;
-  const services = new Map<string, Running>(plan.map((p) => [p.service, { plan: p, restarting: false, generation: 0, answeredOnce: false }]));
+  const services = new Map<string, Running>(plan.map((p) => [p.service, { plan: p, restarting: false, savedSinceLaunch: new Set<string>(), generation: 0, answeredOnce: false }]));
   let stopping: Promise<void> | undefined;
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
@@ -146,6 +151,10 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   function launch(s: Running, restartedAt?: number): void {
     const p = s.plan;
     const generation = ++s.generation;
+    // Before the spawn: the process reads its files after this moment.
+    const launchedFrom = new LaunchedContent(new Set([...sourceFilesUnder(p.watch.map((d) => path.resolve(options.cwd, d))), ...s.savedSinceLaunch]));
+    s.launchedFrom = launchedFrom;
+    s.savedSinceLaunch.clear();
     const child = spawn(p.command, p.args, {
       cwd: options.cwd,
       env: { ...options.inheritedEnv, ...p.env, SHOPMESH_DEV_PARENT_PID: String(process.pid) },
@@ -176,6 +185,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       onLine(p.service, line, 'stdout');
       if (!listened && line.includes('"msg":"listening"')) {
         listened = true;
+        launchedFrom.markLoaded();
         void whenAnswering(s, generation, restartedAt);
       }
     });
@@ -184,14 +194,22 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
 
   async function restart(s: Running, files: readonly string[]): Promise<void> {
     if (stopping) return;
-    s.savedAt = Date.now();
+    for (const f of files) s.savedSinceLaunch.add(f);
     // Already on its way down: the new process starts from the files as they are then, so this
     // save is in the restart under way and gets no note of its own.
-    if (s.restarting) return;
-    const shown = files.map((f) => path.relative(options.cwd, f)).slice(0, 3).join(', ');
-    note(`${s.plan.service}: ${shown}${files.length > 3 ? ', …' : ''} changed; restarting`);
+    if (s.restarting) {
+      s.savedAt = Date.now();
+      return;
+    }
     const child = s.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
+    const running = child !== undefined && child.exitCode === null && child.signalCode === null;
+    // A stopped or crashed service starts on any save, even of the same bytes: that is how to retry it.
+    const changed = running && s.launchedFrom ? s.launchedFrom.differing(files) : files;
+    if (changed.length === 0) return; // the bytes it was launched from: nothing to restart for
+    s.savedAt = Date.now();
+    const shown = changed.map((f) => path.relative(options.cwd, f)).slice(0, 3).join(', ');
+    note(`${s.plan.service}: ${shown}${changed.length > 3 ? ', …' : ''} changed; restarting`);
+    if (!running) {
       launch(s, s.savedAt);
       return;
     }
