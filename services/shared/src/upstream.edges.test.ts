@@ -1,5 +1,5 @@
 // The edges of the upstream client that the 502/503/504 answers and the callers' decisions rest on:
-// how each undici failure is classified, what a failing answer tells the caller (status, code, who
+// how each node:http failure is classified, what a failing answer tells the caller (status, code, who
 // answered), empty and non-JSON bodies, the per-call deadline, the response size limit. A loopback
 // server on 127.0.0.1 plays the upstream. (upstream.test.ts covers the main paths.)
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { classifyFailure, createUpstreamClient, unexpectedAnswer, UpstreamError 
 
 let server: Server;
 let base: string;
-const received: Array<{ url: string; headers: IncomingMessage['headers']; body: string }> = [];
+const received: Array<{ url: string; headers: IncomingMessage['headers']; body: string; port: number }> = [];
 
 const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
   '/service-error': (_q, s) => s.writeHead(503, { 'content-type': 'application/json', 'x-service': 'payments', 'x-service-version': 'v2', 'x-pod': 'payments-v2-abc' }).end('{"error":{"code":"card_declined","message":"no"}}'),
@@ -30,6 +30,11 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
   '/malformed': (_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).end('{"a":'),
   '/big': (_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: 'z'.repeat(1000) })),
   '/teapot': (_q, s) => s.writeHead(418, { 'content-type': 'application/json' }).end('{"short":"stout"}'),
+  '/announced-big': (_q, s) => s.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' }).end('{}'.padEnd(1000, ' ')),
+  '/stalled-body': (_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).write('{"partial":'), // never ends; closed in after()
+  '/slow': (_q, s) => void setTimeout(() => s.writeHead(200, { 'content-type': 'application/json' }).end('{"slow":true}'), 150),
+  '/proxy-big': (_q, s) => s.writeHead(503, { 'content-type': 'text/plain' }).end('no healthy upstream '.repeat(500)),
+  '/cut-body': (q, s) => (s.writeHead(200, { 'content-type': 'application/json' }).write('{"partial":'), setTimeout(() => q.socket.destroy(), 20)),
   '/hang': () => undefined, // never answers; closed in after()
   '/reset': (q) => q.socket.destroy(),
 };
@@ -39,7 +44,7 @@ before(async () => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      received.push({ url: req.url ?? '', headers: req.headers, body });
+      received.push({ url: req.url ?? '', headers: req.headers, body, port: req.socket.remotePort ?? 0 });
       const route = routes[req.url ?? ''];
       if (route) route(req, res);
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -54,8 +59,8 @@ after(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function failure(path: string, options: { timeoutMs?: number; maxResponseBytes?: number; callTimeoutMs?: number } = {}): Promise<UpstreamError> {
-  const client = createUpstreamClient({ name: 'payments', baseUrl: base, timeoutMs: options.timeoutMs ?? 5000, ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}) });
+async function failure(path: string, options: { timeoutMs?: number; maxResponseBytes?: number; callTimeoutMs?: number; baseUrl?: string } = {}): Promise<UpstreamError> {
+  const client = createUpstreamClient({ name: 'payments', baseUrl: options.baseUrl ?? base, timeoutMs: options.timeoutMs ?? 5000, ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}) });
   try {
     await client.request({ method: 'GET', path, ...(options.callTimeoutMs ? { timeoutMs: options.callTimeoutMs } : {}) });
   } catch (error) {
@@ -68,19 +73,17 @@ async function failure(path: string, options: { timeoutMs?: number; maxResponseB
 }
 
 test('classification: timeouts, connection failures (as code or cause), anything else is a 502', () => {
-  assert.equal(classifyFailure(new Error('x'), true), 'upstream_timeout', 'the deadline fired');
-  assert.equal(classifyFailure({ name: 'TimeoutError' }, false), 'upstream_timeout');
-  assert.equal(classifyFailure({ code: 'UND_ERR_HEADERS_TIMEOUT' }, false), 'upstream_timeout');
-  assert.equal(classifyFailure({ code: 'UND_ERR_BODY_TIMEOUT' }, false), 'upstream_timeout');
-  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_CONNECT_TIMEOUT']) {
-    assert.equal(classifyFailure({ code }, false), 'upstream_unavailable', code);
-    assert.equal(classifyFailure({ cause: { code } }, false), 'upstream_unavailable', `cause ${code}`);
+  assert.equal(classifyFailure(new DOMException('late', 'TimeoutError')), 'upstream_timeout', 'the deadline fired');
+  assert.equal(classifyFailure({ name: 'TimeoutError', code: 'ECONNRESET' }), 'upstream_timeout', 'a deadline wins over the reset it causes');
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']) {
+    assert.equal(classifyFailure({ code }), 'upstream_unavailable', code);
+    assert.equal(classifyFailure({ cause: { code } }), 'upstream_unavailable', `cause ${code}`);
   }
-  for (const other of [{ code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' }, { code: 'ERR_INVALID_URL' }, new Error('boom'), null, undefined, { cause: {} }, { name: 'AbortError' }]) {
-    assert.equal(classifyFailure(other, false), 'upstream_error', JSON.stringify(other));
+  for (const other of [{ code: 'RESPONSE_TOO_LARGE' }, { code: 'ERR_INVALID_URL' }, { code: 'HPE_INVALID_CONSTANT' }, new Error('boom'), null, undefined, { cause: {} }, { name: 'AbortError' }]) {
+    assert.equal(classifyFailure(other), 'upstream_error', JSON.stringify(other));
   }
   // The error's own code wins over its cause's.
-  assert.equal(classifyFailure({ code: 'ERR_OTHER', cause: { code: 'ECONNREFUSED' } }, false), 'upstream_error');
+  assert.equal(classifyFailure({ code: 'ERR_OTHER', cause: { code: 'ECONNREFUSED' } }), 'upstream_error');
 });
 
 test('a failing answer from the service carries its status, its error code, who answered and which pod', async () => {
@@ -156,7 +159,8 @@ test('the per-call deadline overrides the client\'s, and its message says how lo
 
 test('a response over maxResponseBytes is a 502, not a truncated body', async () => {
   const e = await failure('/big', { maxResponseBytes: 100 });
-  assert.deepEqual([e.status, e.failure], [502, 'upstream_error']);
+  assert.deepEqual([e.status, e.failure, e.name], [502, 'upstream_error', 'UpstreamError']);
+  assert.equal((e.cause as Error).message, 'payments sent more than 100 bytes', 'refused while streaming: no size was announced');
   assert.equal(e.message, 'payments call failed');
   const client = createUpstreamClient({ name: 'p', baseUrl: base, timeoutMs: 5000 });
   try {
@@ -164,6 +168,74 @@ test('a response over maxResponseBytes is a 502, not a truncated body', async ()
   } finally {
     await client.close();
   }
+});
+
+test('a size announced over maxResponseBytes fails before the body is read; one just under passes', async () => {
+  const e = await failure('/announced-big', { maxResponseBytes: 999 });
+  assert.deepEqual([e.status, e.failure, e.neverSent], [502, 'upstream_error', false]);
+  assert.deepEqual([(e.cause as Error & { code?: string }).code, (e.cause as Error).message], ['RESPONSE_TOO_LARGE', 'payments announced 1000 bytes'], 'refused on the announced size');
+  const client = createUpstreamClient({ name: 'p', baseUrl: base, timeoutMs: 5000, maxResponseBytes: 1000 });
+  try {
+    assert.deepEqual((await client.request({ method: 'GET', path: '/announced-big' })).body, {});
+  } finally {
+    await client.close();
+  }
+});
+
+test('a body that stops halfway is a timeout, not a connection failure', async () => {
+  const e = await failure('/stalled-body', { callTimeoutMs: 150 });
+  assert.deepEqual([e.status, e.failure, e.neverSent, e.message], [504, 'upstream_timeout', false, 'payments did not answer within 150 ms']);
+  assert.deepEqual([(e.cause as Error).name, (e.cause as Error).message], ['TimeoutError', 'payments did not answer within 150 ms']);
+});
+
+test('a body cut off by the upstream is a connection failure that may have been acted on', async () => {
+  const e = await failure('/cut-body');
+  assert.deepEqual([e.status, e.failure, e.neverSent], [503, 'upstream_unavailable', false]);
+});
+
+test('a proxy\'s failing answer is drained unread, whatever its size', async () => {
+  const e = await failure('/proxy-big', { maxResponseBytes: 100 });
+  assert.deepEqual([e.status, e.failure, e.upstreamStatus, e.upstreamCode, e.message], [502, 'upstream_error', 503, undefined, 'payments answered 503']);
+});
+
+test('a finished call\'s deadline leaves its socket alone, and closing the client closes its idle sockets', async () => {
+  const client = createUpstreamClient({ name: 'products', baseUrl: base, timeoutMs: 100, connections: 1 });
+  try {
+    await client.request({ method: 'GET', path: '/text' });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await client.request({ method: 'GET', path: '/text' });
+    const [a, b] = received.filter((r) => r.url === '/text').slice(-2);
+    assert.equal(a!.port, b!.port, 'the second call reused the socket after the first call\'s deadline passed');
+  } finally {
+    await client.close();
+  }
+  const open = () => new Promise<number>((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+  let left = await open();
+  for (let i = 0; i < 50 && left > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = await open();
+  }
+  assert.equal(left, 0, 'no socket stays open after close()');
+});
+
+test('closing waits for the calls under way, then refuses new ones without sending them', async () => {
+  const client = createUpstreamClient({ name: 'products', baseUrl: base, timeoutMs: 2000 });
+  const slow = client.request({ method: 'GET', path: '/slow' });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await client.close();
+  assert.deepEqual((await slow).body, { slow: true }, 'the call under way finished');
+  const before = received.length;
+  await assert.rejects(client.request({ method: 'GET', path: '/no-type' }), (e: unknown) => {
+    assert.ok(e instanceof UpstreamError);
+    assert.deepEqual([e.failure, e.neverSent, e.message], ['upstream_unavailable', true, 'products client is closed']);
+    return true;
+  });
+  assert.equal(received.length, before, 'nothing reached the upstream');
+});
+
+test('an https base URL speaks TLS: against a plain HTTP server the call fails instead of passing', async () => {
+  const e = await failure('/no-type', { baseUrl: base.replace('http:', 'https:') });
+  assert.deepEqual([e.status, e.failure, (e.cause as { code?: string }).code], [502, 'upstream_error', 'EPROTO'], 'a TLS record error');
 });
 
 test('refused: unavailable and never sent; the client remembers its name and base URL', async () => {

@@ -7,9 +7,12 @@ import { createUpstreamClient, UpstreamError } from './upstream.ts';
 let server: Server;
 let base: string;
 const seen: Array<Record<string, string | string[] | undefined>> = [];
+/** The client-side port of each request's connection: the same port means the same socket. */
+const ports: number[] = [];
 
 function handle(req: IncomingMessage, res: ServerResponse) {
   seen.push(req.headers);
+  ports.push(req.socket.remotePort ?? 0);
   switch (req.url) {
     case '/ok':
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"Laptop"}');
@@ -76,6 +79,7 @@ test('a JSON answer is parsed, headers are sent, the socket is reused', async ()
     assert.equal(seen.at(-1)!['content-type'], 'application/json');
     assert.equal(seen.at(-1)!['idempotency-key'], 'k');
     assert.notEqual(seen.at(-1)!.connection, 'close');
+    assert.equal(ports.at(-1), ports.at(-2), 'the second call went over the first call\'s socket');
   } finally {
     await client.close();
   }

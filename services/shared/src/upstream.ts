@@ -1,8 +1,7 @@
-// The keep-alive HTTP client every upstream module is built on: one undici Pool per upstream origin,
+// The keep-alive HTTP client every upstream module is built on: one node:http Agent per upstream origin,
 // a deadline on every call, the propagated headers, and no retries (the mesh's retries are what the
 // scenarios show). Failures become UpstreamErrors, which errors.ts renders as 502/503/504.
-import type { IncomingHttpHeaders } from 'node:http';
-import { Pool } from 'undici';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpError } from './errors.ts';
 import type { ForwardHeaders } from './propagation.ts';
@@ -81,86 +80,105 @@ export interface UpstreamClientOptions {
   maxResponseBytes?: number;
 }
 
-const CONNECTION_FAILURES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 
-/** Classifies a thrown error from undici into one of the three failures. */
-export function classifyFailure(error: unknown, timedOut: boolean): UpstreamFailure {
-  if (timedOut) return 'upstream_timeout';
+/** A body longer than the client's maxResponseBytes: the call fails rather than keep a truncated body. */
+const tooLarge = (message: string) => Object.assign(new Error(message), { code: 'RESPONSE_TOO_LARGE' });
+
+/** Classifies an error thrown by a call (node:http's, or the client's own) into one of the three failures. */
+export function classifyFailure(error: unknown): UpstreamFailure {
   const err = error as { name?: string; code?: string; cause?: { code?: string } } | null;
-  if (err?.name === 'TimeoutError' || err?.code === 'UND_ERR_HEADERS_TIMEOUT' || err?.code === 'UND_ERR_BODY_TIMEOUT') return 'upstream_timeout';
+  if (err?.name === 'TimeoutError') return 'upstream_timeout';
   const code = err?.code ?? err?.cause?.code;
   if (code !== undefined && CONNECTION_FAILURES.has(code)) return 'upstream_unavailable';
   return 'upstream_error';
 }
 
+interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body as text when it was read, undefined when it was drained unread. */
+  text: string | undefined;
+}
+
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const { name, timeoutMs } = options;
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
-  const pool = new Pool(options.baseUrl, {
-    connections: options.connections ?? 128,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    connect: { timeout: timeoutMs },
-    maxResponseSize: maxResponseBytes,
-  });
+  const origin = new URL(options.baseUrl);
+  // node:https (and TLS with it) is loaded only for an https upstream: in the mesh the sidecar does TLS.
+  const transport: Pick<typeof http, 'Agent' | 'request'> = origin.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
+  // node:http's keep-alive Agent rather than an npm HTTP client: node:http is loaded for the server
+  // anyway, so the client costs no memory of its own (undici's Pool added about 8 MB to each
+  // service's idle RSS) and about the same CPU per call. The agent honours the upstream's
+  // `Keep-Alive: timeout=` hint, so it does not reuse a socket the server is about to close.
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.connections ?? 128, scheduling: 'lifo' });
+  const inFlight = new Set<Promise<unknown>>();
+  let closed = false;
+
+  /** One exchange: resolves with the answer (its body read only when `wantText` says so), or rejects. */
+  const exchange = (req: UpstreamRequest, headers: Record<string, string>, body: string | undefined, deadline: number, wantText: (status: number, headers: IncomingHttpHeaders) => boolean) =>
+    new Promise<RawAnswer>((resolve, reject) => {
+      const call = transport.request({ agent, protocol: origin.protocol, hostname: origin.hostname, port: origin.port, method: req.method, path: req.path, headers });
+      // The request and its response may both report one failure; the promise keeps the first.
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      const succeed = (answer: RawAnswer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      };
+      /** Ends the call with this error, whatever the socket reports while it goes. */
+      const abandon = (error: Error) => {
+        fail(error);
+        call.destroy();
+      };
+      // A timer for the whole call (connect, send, wait, read), cleared when it ends.
+      const timer = setTimeout(() => abandon(new DOMException(`${name} did not answer within ${deadline} ms`, 'TimeoutError')), deadline);
+      timer.unref();
+      call.on('error', fail);
+      call.once('response', (res) => {
+        const status = res.statusCode ?? 0;
+        res.on('error', fail);
+        if (!wantText(status, res.headers)) {
+          res.once('end', () => succeed({ status, headers: res.headers, text: undefined }));
+          res.resume();
+          return;
+        }
+        const declared = Number(res.headers['content-length']);
+        if (declared > maxResponseBytes) return abandon(tooLarge(`${name} announced ${declared} bytes`));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxResponseBytes) abandon(tooLarge(`${name} sent more than ${maxResponseBytes} bytes`));
+          else chunks.push(chunk);
+        });
+        res.once('end', () => succeed({ status, headers: res.headers, text: Buffer.concat(chunks, size).toString('utf8') }));
+      });
+      call.end(body);
+    });
 
   const request = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
     const deadline = req.timeoutMs ?? timeoutMs;
-    // A timer cleared when the call ends, rather than AbortSignal.timeout(): that one stays in the
-    // timer list for the whole deadline after every call, and fires for each (two per order read).
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException(`${name} did not answer within ${deadline} ms`, 'TimeoutError')), deadline);
-    timer.unref();
-    const signal = controller.signal;
+    if (closed) throw new UpstreamError(name, 'upstream_unavailable', `${name} client is closed`, { neverSent: true });
     let headers: Record<string, string> = (req.headers ?? {}) as Record<string, string>;
     let body: string | undefined;
     if (req.json !== undefined) {
       body = JSON.stringify(req.json);
-      headers = { ...headers, 'content-type': 'application/json' };
+      headers = { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     }
+    // A failing answer's body is read only when the service itself answered (for its error code);
+    // a success's only when it is JSON. Anything else is drained, so the socket serves the next call.
+    const wantText = (status: number, h: IncomingHttpHeaders) =>
+      status >= 500 ? typeof h['x-service'] === 'string' : typeof h['content-type'] === 'string' && h['content-type'].includes('json');
+    let answer: RawAnswer;
+    const pending = exchange(req, headers, body, deadline, wantText);
+    inFlight.add(pending);
     try {
-      const res = await pool.request({ method: req.method, path: req.path, headers, body, signal });
-      if (res.statusCode >= 500) {
-        const answeredBy = typeof res.headers['x-service'] === 'string' ? res.headers['x-service'] : undefined;
-        const version = res.headers['x-service-version'];
-        const pod = res.headers['x-pod'];
-        const served = typeof version === 'string' || typeof pod === 'string' ? { version: typeof version === 'string' ? version : '', pod: typeof pod === 'string' ? pod : '' } : undefined;
-        const upstreamCode = answeredBy ? errorCodeOf(await res.body.text().catch(() => '')) : (await res.body.dump().catch(() => undefined), undefined);
-        // A 504 from the upstream (or its sidecar's route timeout) stays a timeout along the chain.
-        const failure: UpstreamFailure = res.statusCode === 504 ? 'upstream_timeout' : 'upstream_error';
-        throw new UpstreamError(name, failure, `${name} answered ${res.statusCode}`, { upstreamStatus: res.statusCode, upstreamCode, answeredBy, served });
-      }
-      const contentType = res.headers['content-type'];
-      const isJson = typeof contentType === 'string' && contentType.includes('json');
-      let parsed: unknown;
-      if (isJson) {
-        const text = await res.body.text();
-        if (text !== '') {
-          try {
-            parsed = JSON.parse(text);
-          } catch (error) {
-            throw new UpstreamError(name, 'upstream_error', `${name} sent malformed JSON`, { cause: error, upstreamStatus: res.statusCode });
-          }
-        }
-      } else {
-        await res.body.dump();
-      }
-      return { status: res.statusCode, headers: res.headers, body: parsed };
+      answer = await pending;
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      const failure = classifyFailure(error, signal.aborted);
+      const failure = classifyFailure(error);
       const message =
         failure === 'upstream_timeout'
           ? `${name} did not answer within ${deadline} ms`
@@ -168,18 +186,45 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             ? `${name} is unavailable`
             : `${name} call failed`;
       const err = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
-      const neverSent = !signal.aborted && (err?.code ?? err?.cause?.code) === 'ECONNREFUSED';
+      // A deadline's error is the client's own TimeoutError, never a refusal.
+      const neverSent = (err?.code ?? err?.cause?.code) === 'ECONNREFUSED';
       throw new UpstreamError(name, failure, message, { cause: error, neverSent });
     } finally {
-      clearTimeout(timer);
+      inFlight.delete(pending);
     }
+    const { status, headers: got, text } = answer;
+    if (status >= 500) {
+      const answeredBy = typeof got['x-service'] === 'string' ? got['x-service'] : undefined;
+      const version = got['x-service-version'];
+      const pod = got['x-pod'];
+      const served = typeof version === 'string' || typeof pod === 'string' ? { version: typeof version === 'string' ? version : '', pod: typeof pod === 'string' ? pod : '' } : undefined;
+      // The body was read exactly when the service itself answered (wantText).
+      const upstreamCode = answeredBy !== undefined ? errorCodeOf(text ?? '') : undefined;
+      // A 504 from the upstream (or its sidecar's route timeout) stays a timeout along the chain.
+      const failure: UpstreamFailure = status === 504 ? 'upstream_timeout' : 'upstream_error';
+      throw new UpstreamError(name, failure, `${name} answered ${status}`, { upstreamStatus: status, upstreamCode, answeredBy, served });
+    }
+    let parsed: unknown;
+    if (text !== undefined && text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new UpstreamError(name, 'upstream_error', `${name} sent malformed JSON`, { cause: error, upstreamStatus: status });
+      }
+    }
+    return { status, headers: got, body: parsed };
   };
 
   return {
     name,
     baseUrl: options.baseUrl,
     request,
-    close: () => pool.close(),
+    // Like a pool's close: no new calls, the ones under way finish, then the idle sockets go.
+    close: async () => {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      agent.destroy();
+    },
   };
 }
 
