@@ -13,7 +13,7 @@ import { parseBenchNumbers, runBench, shopEnvironment, SIDES, type BenchNumbers 
 const spec = {
   name: 'npm run bench',
   summary: 'measure the shop beside bare Hono and a raw node:http baseline with the same routes and upstream client',
-  usage: 'npm run bench -- [--duration <s>] [--warmup <s>] [--alternations <n>] [--repeat <n>] [--rate <n>] [--concurrency <n>] [--cold-starts <n>] [--callgrind <n>] [--load-generator wrk|node] [--no-pin] [--json]',
+  usage: 'npm run bench -- [--duration <s>] [--warmup <s>] [--alternations <n>] [--repeat <n>] [--rate <n>] [--concurrency <n>] [--cold-starts <n>] [--orders-warmup <s>] [--callgrind <n>] [--load-generator wrk|node] [--no-pin] [--json]',
   options: {
     duration: { type: 'string', description: 'Seconds measured in each round.', default: '2' },
     warmup: { type: 'string', description: 'Seconds of unmeasured load before each round, the same on every side.', default: '0.5' },
@@ -22,6 +22,7 @@ const spec = {
     rate: { type: 'string', description: 'Arrival rate of the orders fan-out (GET /orders/5001), per second.', default: '1000' },
     concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput rounds.', default: '32' },
     'cold-starts': { type: 'string', description: 'Cold starts per side (the figure is their median).', default: '7' },
+    'orders-warmup': { type: 'string', description: 'Seconds of unmeasured fan-out per side before the first orders round, while V8 compiles the three services\' request paths.', default: '10' },
     callgrind: { type: 'string', description: 'Products requests per window counted under valgrind --tool=callgrind (5 windows per side, after 8000 warm-up requests); 0 skips the count.', default: '200' },
     'load-generator': { type: 'string', description: 'Throughput load generator: wrk (Debian\'s wrk package) or node (this process\'s undici loop). Default: wrk when installed.' },
     'no-pin': { type: 'boolean', description: 'Do not pin the servers and the load generator to separate CPUs (they are, with taskset, when there are two or more).' },
@@ -32,8 +33,9 @@ const spec = {
 same three roles twice more as references: bare Hono with the same routes and no middleware
 (scripts/lib/bench/hono-server.ts) and raw node:http (scripts/lib/bench/baseline-server.ts), both using the
 shop's upstream client. Each figure is measured in alternations, one round per side each, and each ratio is
-the median of the per-alternation ratios, shown with its min–max; the orders p99 is taken over all of a
-side's rounds together (a round's p99 is its 20th slowest request, which one GC pause moves). CPU per request is the server process's own
+the median of the per-alternation ratios, shown with its min–max. The orders p99 is each round's own p99 (the
+median round's, and the ratio paired per alternation), after an unmeasured warm-up of the fan-out; the p99
+of all rounds' requests together is printed beside it. CPU per request is the server process's own
 CPU time (/proc/<pid>/stat) over the requests it served. The instruction count (valgrind's callgrind) does not
 move with the machine's load. With taskset (util-linux) and two or more CPUs, the servers run on one CPU and
 this process and its load generator on another, so a round's figure does not depend on where the scheduler
@@ -62,7 +64,7 @@ await runMain(async () => {
   const result = await runBench({ ...numbers, log, pin: !parsed.options['no-pin'], loadGenerator });
   const out = (text: string) => process.stdout.write(text);
   out(`\nshopmesh bench: ${machineLine(machine)}\n`);
-  out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure; ratios are medians (min–max) of per-alternation ratios, except the orders p99: the p99 over all of a side's rounds, and its ratio (min–max of the per-round ratios)\n`);
+  out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure (the orders fan-out first ${numbers.ordersWarmupMs / 1000} s unmeasured per side); ratios are medians (min–max) of per-alternation ratios\n`);
   out(`${result.cpuNote}; throughput load generator: ${result.loadGenerator === 'wrk' ? 'wrk (whole seconds per round)' : 'undici loop in this process'}\n`);
   result.runs.forEach((run, i) => {
     const title = result.runs.length > 1 ? `run ${i + 1} of ${result.runs.length}, ` : '';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { benchRows, benchStability, benchSummary, ratioCell, runFigures, STABILITY_KEYS, TABLE_HEADER } from './report.ts';
 import { parseBenchNumbers, type BenchNumbers, type BenchResult, type OrdersRound, type ProductsRound, type RunResult } from './suite.ts';
 
-const OPTIONS: BenchNumbers = { durationMs: 2000, warmupMs: 500, rate: 1000, concurrency: 32, alternations: 3, coldStarts: 3, repeat: 1, callgrindRequests: 200 };
+const OPTIONS: BenchNumbers = { durationMs: 2000, warmupMs: 500, ordersWarmupMs: 10_000, rate: 1000, concurrency: 32, alternations: 3, coldStarts: 3, repeat: 1, callgrindRequests: 200 };
 
 const products = (rps: number[], cpu: number[]): ProductsRound[] => rps.map((r, i) => ({ rps: r, cpuUsPerReq: cpu[i]!, errors: 0 }));
 // 100 requests per round: 98 at a quarter of the p99, the two slowest at it (the 99th of 100 is the p99).
@@ -55,20 +55,24 @@ test('ratios are medians of per-alternation ratios, with their min and max', () 
   assert.equal(f.sides.shop.ordersErrors, 3);
 });
 
-test("the run's p99 is taken over every round's requests, so one bad round's tail counts", () => {
+test("the p99 ratio is paired per alternation, so a slow moment in one round moves its spread, not its median; the pooled p99 is kept beside it", () => {
   const r = run();
   const round = (slow: number): OrdersRound => {
     const l = [...Array.from({ length: 100 - slow }, () => 1), ...Array.from({ length: slow }, () => 50)];
     return { p50Ms: 1, p99Ms: slow >= 1 ? 50 : 1, rate: 1000, errors: 0, latenciesMs: l };
   };
-  // Per round: p99 1, 1, 50 (median 1). Together: 5 of 300 at 50 ms, so the 297th is 50.
+  // Per round: p99 1, 1, 50 for the shop and 1, 1, 1 for raw; together 5 of 300 shop requests at 50 ms.
   r.orders.shop = [round(0), round(0), round(5)];
-  r.orders.raw = [round(0), round(0), round(2)];
+  r.orders.raw = [round(0), round(0), round(0)];
   const f = runFigures(r);
-  assert.deepEqual(f.sides.shop.ordersP99Ms, { median: 50, min: 1, max: 50, n: 3 });
-  assert.equal(f.sides.raw.ordersP99Ms.median, 1, '2 slow of 300 stay above the p99');
-  assert.equal(f.vsRaw.shop.ordersP99.median, 50, 'the ratio of the pooled p99s');
-  assert.deepEqual([f.vsRaw.shop.ordersP99.min, f.vsRaw.shop.ordersP99.max], [1, 1], "the per-round ratios' spread (both sides' third round were slow)");
+  assert.deepEqual(f.sides.shop.ordersP99Ms, { median: 1, min: 1, max: 50, n: 3 });
+  assert.equal(f.sides.shop.ordersP99PooledMs, 50, 'the 297th of 300 is one of the 5 slow ones');
+  r.orders.shop = [round(0), round(0), round(2)];
+  assert.equal(runFigures(r).sides.shop.ordersP99PooledMs, 1, '2 slow of 300 stay above the pooled p99');
+  assert.deepEqual(f.vsRaw.shop.ordersP99, { median: 1, min: 1, max: 50, n: 3 });
+  const summary = benchSummary({ runs: [r], instructions: undefined, instructionsSkipped: 'skipped', options: OPTIONS, cpuNote: '', loadGenerator: 'wrk', floorRssMb: { nodeHttp: 46, withWebFetch: 60 } });
+  assert.deepEqual([summary.orders_p99_pooled_ms, summary.orders_p99_pooled_ms_raw], [1, 1]);
+  assert.ok(benchRows(r, OPTIONS).some((row) => row[0] === '  p99 of all rounds together'), 'the table shows the pooled p99 too');
 });
 
 test('the JSON line carries every median with _min/_max, the instruction counts and the machine', () => {
@@ -132,11 +136,12 @@ test('the instruction row appears only when counted', () => {
 });
 
 test('bench options: defaults, and out-of-range values are refused with their name', () => {
-  assert.deepEqual(parseBenchNumbers({}), { durationMs: 2000, warmupMs: 500, rate: 1000, concurrency: 32, alternations: 5, coldStarts: 7, repeat: 1, callgrindRequests: 200 });
-  const custom = parseBenchNumbers({ duration: '0.5', warmup: '0', rate: '200', concurrency: '8', alternations: '7', 'cold-starts': '9', repeat: '2', callgrind: '0' });
-  assert.deepEqual(custom, { durationMs: 500, warmupMs: 0, rate: 200, concurrency: 8, alternations: 7, coldStarts: 9, repeat: 2, callgrindRequests: 0 });
+  assert.deepEqual(parseBenchNumbers({}), { durationMs: 2000, warmupMs: 500, ordersWarmupMs: 10_000, rate: 1000, concurrency: 32, alternations: 5, coldStarts: 7, repeat: 1, callgrindRequests: 200 });
+  const custom = parseBenchNumbers({ duration: '0.5', warmup: '0', 'orders-warmup': '2.5', rate: '200', concurrency: '8', alternations: '7', 'cold-starts': '9', repeat: '2', callgrind: '0' });
+  assert.deepEqual(custom, { durationMs: 500, warmupMs: 0, ordersWarmupMs: 2500, rate: 200, concurrency: 8, alternations: 7, coldStarts: 9, repeat: 2, callgrindRequests: 0 });
   assert.throws(() => parseBenchNumbers({ duration: '600' }), /--duration must be a number from 0\.2 to 60; got "600"/);
   assert.throws(() => parseBenchNumbers({ rate: 'fast' }), /--rate/);
+  assert.throws(() => parseBenchNumbers({ 'orders-warmup': '121' }), /--orders-warmup must be a number from 0 to 120; got "121"/);
   assert.throws(() => parseBenchNumbers({ concurrency: '0' }), /--concurrency/);
   assert.throws(() => parseBenchNumbers({ alternations: '2.5' }), /--alternations must be a whole number/);
   assert.throws(() => parseBenchNumbers({ repeat: '' }), /--repeat/);
