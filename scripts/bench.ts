@@ -13,7 +13,7 @@ import { parseBenchNumbers, runBench, shopEnvironment, SIDES, type BenchNumbers 
 const spec = {
   name: 'npm run bench',
   summary: 'measure the shop beside bare Hono and a raw node:http baseline with the same routes and upstream client',
-  usage: 'npm run bench -- [--duration <s>] [--warmup <s>] [--alternations <n>] [--repeat <n>] [--rate <n>] [--concurrency <n>] [--cold-starts <n>] [--orders-warmup <s>] [--callgrind <n>] [--load-generator wrk|node] [--no-pin] [--json]',
+  usage: 'npm run bench -- [--duration <s>] [--warmup <s>] [--alternations <n>] [--repeat <n>] [--rate <n>] [--concurrency <n>] [--cold-starts <n>] [--orders-warmup <s>] [--orders-alternations <n>] [--orders-duration <s>] [--callgrind <n>] [--load-generator wrk|node] [--no-pin] [--json]',
   options: {
     duration: { type: 'string', description: 'Seconds measured in each round.', default: '2' },
     warmup: { type: 'string', description: 'Seconds of unmeasured load before each round, the same on every side.', default: '0.5' },
@@ -23,6 +23,8 @@ const spec = {
     concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput rounds.', default: '32' },
     'cold-starts': { type: 'string', description: 'Cold starts per side (the figure is their median).', default: '7' },
     'orders-warmup': { type: 'string', description: 'Seconds of unmeasured fan-out per side before the first orders round, while V8 compiles the three services\' request paths.', default: '10' },
+    'orders-alternations': { type: 'string', description: 'Rounds per side for the orders p99 (more and shorter than the throughput rounds: a stall of the machine then spoils few of them).', default: '15' },
+    'orders-duration': { type: 'string', description: 'Seconds measured in each orders round.', default: '1' },
     callgrind: { type: 'string', description: 'Products requests per window counted under valgrind --tool=callgrind (5 windows per side, after 8000 warm-up requests); 0 skips the count.', default: '200' },
     'load-generator': { type: 'string', description: 'Throughput load generator: wrk (Debian\'s wrk package) or node (this process\'s undici loop). Default: wrk when installed.' },
     'no-pin': { type: 'boolean', description: 'Do not pin the servers and the load generator to separate CPUs (they are, with taskset, when there are two or more).' },
@@ -64,7 +66,7 @@ await runMain(async () => {
   const result = await runBench({ ...numbers, log, pin: !parsed.options['no-pin'], loadGenerator });
   const out = (text: string) => process.stdout.write(text);
   out(`\nshopmesh bench: ${machineLine(machine)}\n`);
-  out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure (the orders fan-out first ${numbers.ordersWarmupMs / 1000} s unmeasured per side); ratios are medians (min–max) of per-alternation ratios\n`);
+  out(`${numbers.alternations} alternations of ${numbers.durationMs / 1000} s after ${numbers.warmupMs / 1000} s warm-up per side and figure (the orders fan-out: ${numbers.ordersAlternations} alternations of ${numbers.ordersDurationMs / 1000} s after ${numbers.ordersWarmupMs / 1000} s unmeasured per side); ratios are medians (min–max) of per-alternation ratios\n`);
   out(`${result.cpuNote}; throughput load generator: ${result.loadGenerator === 'wrk' ? 'wrk (whole seconds per round)' : 'undici loop in this process'}\n`);
   result.runs.forEach((run, i) => {
     const title = result.runs.length > 1 ? `run ${i + 1} of ${result.runs.length}, ` : '';

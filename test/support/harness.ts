@@ -115,7 +115,8 @@ export class ServiceProcess {
     child.stderr!.on('data', (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-64_000);
     });
-    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (raw) => this.onLine(raw));
+    const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    lines.on('line', (raw) => this.onLine(raw));
 
     await new Promise<void>((resolve, reject) => {
       const cleanup = () => {
@@ -136,6 +137,13 @@ export class ServiceProcess {
         this.adminPort = Number.isInteger(adminPort) && adminPort > 0 ? adminPort : 0;
         this.listening = true;
         cleanup();
+        // Lines that are not kept are drained as raw chunks: splitting a busy server's log into lines
+        // cost the load generator's CPU, and a reader that fell behind let the service's stdout queue
+        // grow (Node queues pipe writes in memory without bound).
+        if (!this.captureLogs) {
+          lines.close();
+          child.stdout!.on('data', () => undefined).resume();
+        }
         resolve();
       };
       const onExit = (exit: Exit) => fail(`exited before listening (code ${exit.code}, signal ${exit.signal})`);

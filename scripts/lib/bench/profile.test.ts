@@ -7,8 +7,8 @@ const root = 'file:///repo/';
 test('frames are grouped by the project or library code they belong to; Node internals by none', () => {
   assert.equal(categorize(`${root}services/shared/src/logging.ts`), 'logging (request line, stdout write)');
   assert.equal(categorize(`${root}node_modules/zod/v4/core/schemas.js`), 'validation (zod)');
-  assert.equal(categorize(`${root}services/orders/src/upstream/users.ts`), 'upstream client (undici)');
-  assert.equal(categorize(`${root}node_modules/undici/lib/dispatcher/client-h1.js`), 'upstream client (undici)');
+  assert.equal(categorize(`${root}services/orders/src/upstream/users.ts`), 'upstream client (node:http Agent; its response parsing counts as Node HTTP)');
+  assert.equal(categorize(`${root}services/shared/src/upstream.ts`), 'upstream client (node:http Agent; its response parsing counts as Node HTTP)');
   assert.equal(categorize(`${root}node_modules/@hono/node-server/dist/index.mjs`), '@hono/node-server (Request, response write incl. the socket send)');
   assert.equal(categorize(`${root}node_modules/hono/dist/compose.js`), 'Hono (router, compose, context, c.json)');
   assert.equal(categorize(`${root}services/products/src/routes/products.ts`), 'route handlers');
@@ -49,6 +49,6 @@ test('a sample counts for the innermost project frame on its stack, inside the w
 
   // Only samples stamped 1040 and 1050 (parser, GC): startup and shutdown stay out.
   const windowed = summarizeProfile(profile, 1, { fromUs: 1_035, toUs: 1_055 });
-  assert.deepEqual(windowed.categories.map((c) => c.category), ['Node HTTP server and sockets', 'garbage collection']);
+  assert.deepEqual(windowed.categories.map((c) => c.category), ['Node HTTP (server, client parsing) and sockets', 'garbage collection']);
   assert.throws(() => summarizeProfile(profile, 1, { fromUs: 5_000, toUs: 6_000 }), /no profile sample falls inside/);
 });

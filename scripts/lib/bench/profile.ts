@@ -25,7 +25,7 @@ const RULES: readonly [RegExp, string][] = [
   [/services\/shared\/src\/(guards|pagination)\.ts$|node_modules\/zod\//, 'validation (zod)'],
   [/services\/shared\/src\/(service-app|lifecycle)\.ts$/, 'observe middleware (identity headers, timing, route label)'],
   [/services\/shared\/src\/errors\.ts$/, 'error handling'],
-  [/services\/shared\/src\/upstream\.ts$|services\/[^/]+\/src\/upstream\/|node_modules\/undici\//, 'upstream client (undici)'],
+  [/services\/shared\/src\/upstream\.ts$|services\/[^/]+\/src\/upstream\//, 'upstream client (node:http Agent; its response parsing counts as Node HTTP)'],
   [/services\/shared\/src\/user-tokens\.ts$|node_modules\/jose\//, 'user tokens'],
   [/services\/shared\/src\/database\.ts$|services\/[^/]+\/src\/store\.ts$/, 'store (node:sqlite)'],
   [/node_modules\/@hono\/node-server\//, '@hono/node-server (Request, response write incl. the socket send)'],
@@ -62,7 +62,7 @@ export interface ProfileSummary {
 
 /**
  * Groups the samples inside [fromUs, toUs] (the profile's own clock, µs) by category, per request.
- * Samples with no project or library frame count as "Node HTTP server and sockets" unless they are
+ * Samples with no project or library frame count as "Node HTTP (server, client parsing) and sockets" unless they are
  * GC, idle or V8's own.
  */
 export function summarizeProfile(profile: CpuProfile, requests: number, window?: { fromUs: number; toUs: number }): ProfileSummary {
@@ -76,7 +76,7 @@ export function summarizeProfile(profile: CpuProfile, requests: number, window?:
     let found: string | undefined;
     for (let id: number | undefined = leaf; id !== undefined && found === undefined; id = parent.get(id)) found = categorize(byId.get(id)!.callFrame.url);
     const name = byId.get(leaf)!.callFrame.functionName;
-    const category = found ?? NATIVE[name] ?? 'Node HTTP server and sockets';
+    const category = found ?? NATIVE[name] ?? 'Node HTTP (server, client parsing) and sockets';
     categoryOf.set(leaf, category);
     return category;
   };

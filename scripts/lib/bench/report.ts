@@ -200,6 +200,8 @@ export function benchSummary(result: BenchResult, machine?: Machine): Record<str
     duration_s: o.durationMs / 1000,
     warmup_s: o.warmupMs / 1000,
     orders_warmup_s: o.ordersWarmupMs / 1000,
+    orders_alternations: o.ordersAlternations,
+    orders_duration_s: o.ordersDurationMs / 1000,
     alternations: o.alternations,
     cold_starts: o.coldStarts,
     ...(machine ? { commit: machine.commit, uncommitted: machine.dirty, cpu: machine.cpu, cpus: machine.cpus, node: machine.node } : {}),
