@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger, FLUSH_DELAY_MS, logRequest } from './logging.ts';
+import { createLogger, FLUSH_DELAY_MS, logRequest, MAX_QUEUED_BYTES } from './logging.ts';
 
 test('lines are JSON with service, level and msg, filtered by level, and batched until flush', async () => {
   const written: string[] = [];
@@ -54,4 +54,38 @@ test('the request line is one valid JSON object with every field, escaped where 
   assert.equal('traceId' in second!, false);
   logRequest(logger, { method: 'GET', path: '/h', route: '/healthz', status: 200, durationMs: 1, requestId: 'r', traceId: undefined }, 'debug');
   assert.equal(written.length, 2, 'below the threshold nothing is written');
+});
+
+test('while stdout holds more than MAX_QUEUED_BYTES unread, lines are dropped and the next write says how many', () => {
+  const written: string[] = [];
+  const sink = { writableLength: 0, write: (t: string) => void written.push(t) };
+  const logger = createLogger({ service: 'products', sink });
+  logger.info('kept before');
+  logger.flush();
+  sink.writableLength = MAX_QUEUED_BYTES + 1;
+  logger.info('dropped 1');
+  logRequest(logger, { method: 'GET', path: '/a', route: '/a', status: 200, durationMs: 1, requestId: 'r', traceId: undefined });
+  logger.flush();
+  logger.warn('dropped 3');
+  logger.flush();
+  assert.equal(written.length, 1, 'nothing written while the reader is behind');
+  sink.writableLength = MAX_QUEUED_BYTES;
+  logger.info('kept after');
+  logger.flush();
+  const lines = written.slice(1).join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.map((l) => [l.level, l.msg, l.dropped]), [['warn', 'log lines dropped', 3], ['info', 'kept after', undefined]]);
+  assert.equal(lines[0]!.service, 'products');
+  logger.info('once');
+  logger.flush();
+  assert.equal(JSON.parse(written.at(-1)!).msg, 'once', 'the count is reported once');
+});
+
+test('a sink without writableLength never drops', () => {
+  const written: string[] = [];
+  const logger = createLogger({ service: 's', sink: { write: (t) => written.push(t) } });
+  for (let i = 0; i < 3; i++) {
+    logger.info(`line ${i}`);
+    logger.flush();
+  }
+  assert.equal(written.length, 3);
 });

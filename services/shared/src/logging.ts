@@ -2,6 +2,9 @@
 // FLUSH_DELAY_MS (or at 64 KB), so a busy server makes ~100 stdout writes a second instead of one
 // per event-loop turn (the write was most of a line's cost); flush() drains the buffer on exit. The per-request line is
 // built as one string from known fields, and the timestamp is formatted once per millisecond.
+// Node queues writes to a pipe in memory without limit, so when nothing reads stdout fast enough
+// (a stalled log collector) lines are dropped past MAX_QUEUED_BYTES and the next line written says
+// how many: the service's memory stays bounded and the gap in the log is visible.
 import type { LogLevel } from './config.ts';
 
 export type LogFields = Record<string, unknown>;
@@ -21,10 +24,14 @@ export interface Logger {
 
 export interface LogSink {
   write(text: string): void;
+  /** Bytes written but not yet taken by the reader (a stream's writableLength). */
+  readonly writableLength?: number;
 }
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 const MAX_BUFFERED_CHARS = 64 * 1024;
+/** Bytes the sink may hold unread before lines are dropped (a few seconds of a busy server's log). */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /** How long a line may wait in the buffer: short enough for a person or a test reading the log. */
 export const FLUSH_DELAY_MS = 10;
 
@@ -54,6 +61,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const service = options.service;
   const servicePrefix = `,"service":${JSON.stringify(service)},"msg":`;
   let buffer = '';
+  let bufferedLines = 0;
+  let dropped = 0;
   let timer: NodeJS.Timeout | undefined;
 
   const flush = (): void => {
@@ -63,7 +72,19 @@ export function createLogger(options: LoggerOptions): Logger {
     }
     if (buffer === '') return;
     const text = buffer;
+    const lines = bufferedLines;
     buffer = '';
+    bufferedLines = 0;
+    if ((sink.writableLength ?? 0) > MAX_QUEUED_BYTES) {
+      dropped += lines;
+      return;
+    }
+    if (dropped > 0) {
+      const notice = `{"time":"${isoNow()}${levelPrefix.warn}"log lines dropped","dropped":${dropped},"reason":"stdout was not read fast enough"}\n`;
+      dropped = 0;
+      sink.write(notice + text);
+      return;
+    }
     sink.write(text);
   };
 
@@ -77,6 +98,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const writeMembers = (level: LogLevel, msg: string, members: string): void => {
     if (RANK[level] < threshold) return;
     buffer += `{"time":"${isoNow()}${levelPrefix[level]}${JSON.stringify(msg)}${members}}\n`;
+    bufferedLines++;
     if (options.immediate || buffer.length > MAX_BUFFERED_CHARS) flush();
     else timer ??= setTimeout(flush, FLUSH_DELAY_MS);
   };
