@@ -110,6 +110,9 @@ test('the clock: 5 s of skew by default, an expired token says so, a token not y
   const early = await refusal(await sign(claims({ nbf: NOW + 6 })));
   assert.deepEqual({ status: early.status, code: early.code }, INVALID);
   assert.doesNotMatch(early.message, /expired/);
+  assert.deepEqual(await outcome(await sign(claims({ iat: NOW + 5 }))), { id: 7, name: 'Alice' }, 'issued 5 s ahead: within the skew');
+  const future = await refusal(await sign(claims({ iat: NOW + 6 })));
+  assert.deepEqual([future.status, future.code, future.message], [401, 'invalid_token', 'the token was issued in the future']);
 });
 
 test('clockToleranceSeconds replaces the default skew, and 0 means none', async () => {
@@ -117,8 +120,12 @@ test('clockToleranceSeconds replaces the default skew, and 0 means none', async 
   assert.deepEqual(await outcome(await sign(claims({ exp: NOW + 1 })), strict), { id: 7, name: 'Alice' });
   assert.deepEqual(await outcome(await sign(claims({ exp: NOW })), strict), INVALID);
   assert.deepEqual(await outcome(await sign(claims({ nbf: NOW + 1 })), strict), INVALID);
+  assert.deepEqual(await outcome(await sign(claims({ iat: NOW })), strict), { id: 7, name: 'Alice' }, 'issued this second');
+  assert.deepEqual(await outcome(await sign(claims({ iat: NOW + 1 })), strict), INVALID);
   const lenient = createUserTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: signer.localKeys, clockToleranceSeconds: 60, now: () => NOW * 1000 });
   assert.deepEqual(await outcome(await sign(claims({ exp: NOW - 30 })), lenient), { id: 7, name: 'Alice' });
+  assert.deepEqual(await outcome(await sign(claims({ iat: NOW + 60 })), lenient), { id: 7, name: 'Alice' });
+  assert.deepEqual(await outcome(await sign(claims({ iat: NOW + 61 })), lenient), INVALID);
 });
 
 test('sub must be a user id: 1 to 9 digits, above 0', async () => {

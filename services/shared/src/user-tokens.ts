@@ -42,6 +42,7 @@ export function remoteUserKeys(usersUrl: string, timeoutMs: number): JWTVerifyGe
 const unauthorized = (message: string): HttpError => new HttpError(401, 'invalid_token', message);
 
 export function createUserTokenVerifier(options: VerifierOptions): UserTokenVerifier {
+  const tolerance = options.clockToleranceSeconds ?? 5;
   return {
     async verify(token) {
       try {
@@ -50,9 +51,13 @@ export function createUserTokenVerifier(options: VerifierOptions): UserTokenVeri
           audience: options.audience,
           algorithms: ['RS256'],
           requiredClaims: ['sub', 'exp', 'iat'],
-          clockTolerance: options.clockToleranceSeconds ?? 5,
+          clockTolerance: tolerance,
           ...(options.now ? { currentDate: new Date(options.now()) } : {}),
         });
+        // jose compares iat with the clock only against a maximum age. A token issued after now came
+        // from a clock ahead of ours, or was made to outlive its key: refused like an early nbf.
+        const nowSeconds = Math.floor((options.now?.() ?? Date.now()) / 1000);
+        if (payload.iat! > nowSeconds + tolerance) throw unauthorized('the token was issued in the future');
         const id = Number(payload.sub);
         if (!/^\d{1,9}$/.test(String(payload.sub)) || id <= 0) throw unauthorized('the token names no user');
         return { id, name: typeof payload.name === 'string' ? payload.name : `user ${id}` };
