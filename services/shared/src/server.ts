@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { loadConfig, type CommonConfig, type LoadConfigOptions, type ServiceConfig, type Setting } from './config.ts';
+import { identityResponse } from './identity-response.ts';
+import { identityOf, IDENTITY_HEADERS } from './lifecycle.ts';
 import type { Runtime } from './service-app.ts';
 import { createAdminApp } from './switches.ts';
 
@@ -41,8 +43,9 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function createServer(app: Hono<any, any, any>): Server {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+/** A Node server for the app; with `identity`, every answer carries those headers (see identity-response.ts). */
+function createServer(app: Hono<any, any, any>, identity?: Readonly<Record<string, string>>): Server {
+  const server = createAdaptorServer({ fetch: app.fetch, ...(identity ? { serverOptions: { ServerResponse: identityResponse(identity) } } : {}) }) as Server;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   return server;
@@ -68,7 +71,12 @@ function closeGracefully(server: Server): Promise<void> {
 export async function startService(options: StartOptions): Promise<RunningService> {
   const { runtime } = options;
   const { config, logger, lifecycle } = runtime;
-  const server = createServer(options.app);
+  const identity = identityOf(config);
+  const server = createServer(options.app, {
+    [IDENTITY_HEADERS.service]: identity.service,
+    [IDENTITY_HEADERS.version]: identity.version,
+    [IDENTITY_HEADERS.pod]: identity.pod,
+  });
   const adminServer = createServer(createAdminApp({ switches: runtime.switches, stats: runtime.stats, allowedHosts: config.adminAllowedHosts }));
   let port: number;
   let adminPort: number;

@@ -7,6 +7,7 @@ import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import type { CommonConfig } from './config.ts';
 import { createErrorHandler, notFoundHandler } from './errors.ts';
+import { sendsIdentity } from './identity-response.ts';
 import { createHealthRoutes, createLifecycle, identityOf, IDENTITY_HEADERS, type Lifecycle } from './lifecycle.ts';
 import { createLogger, logRequest, type Logger } from './logging.ts';
 import { createMetrics, METRICS_CONTENT_TYPE, type Metrics } from './metrics.ts';
@@ -89,14 +90,10 @@ export function createServiceApp(runtime: Runtime): Hono<ServiceEnv> {
     const traceId = traceIdFrom(read);
     c.set('requestId', requestId);
     c.set('traceId', traceId);
-    // Under @hono/node-server the headers go straight onto the Node response: no Headers object per
-    // request, and Hono keeps its fast path for c.json(). Under app.request() they go on the context.
+    // startService's server adds the identity headers as it writes the head (identity-response.ts),
+    // which keeps Hono's fast path for c.json(); elsewhere (app.request()) they go on the context.
     const outgoing = c.env?.outgoing;
-    if (outgoing) {
-      outgoing.setHeader(IDENTITY_HEADERS.service, identity.service);
-      outgoing.setHeader(IDENTITY_HEADERS.version, identity.version);
-      outgoing.setHeader(IDENTITY_HEADERS.pod, identity.pod);
-    } else {
+    if (!sendsIdentity(outgoing)) {
       c.header(IDENTITY_HEADERS.service, identity.service);
       c.header(IDENTITY_HEADERS.version, identity.version);
       c.header(IDENTITY_HEADERS.pod, identity.pod);
