@@ -23,7 +23,7 @@ const spec = {
     concurrency: { type: 'string', description: 'Connections for the GET /products/101 throughput rounds.', default: '32' },
     'cold-starts': { type: 'string', description: 'Cold starts per side (the figure is their median).', default: '7' },
     'orders-warmup': { type: 'string', description: 'Seconds of unmeasured fan-out per side before the first orders round, while V8 compiles the three services\' request paths.', default: '10' },
-    'orders-alternations': { type: 'string', description: 'Rounds per side for the orders p99 (more and shorter than the throughput rounds: a stall of the machine then spoils few of them, and the median round settles).', default: '45' },
+    'orders-alternations': { type: 'string', description: 'Rounds per side for the orders p99 (more and shorter than the throughput rounds: a stall of the machine then spoils few of them, and the median round settles).', default: '90' },
     'orders-duration': { type: 'string', description: 'Seconds measured in each orders round.', default: '1' },
     callgrind: { type: 'string', description: 'Products requests per window counted under valgrind --tool=callgrind (5 windows per side, after 8000 warm-up requests); 0 skips the count.', default: '200' },
     'load-generator': { type: 'string', description: 'Throughput load generator: wrk (Debian\'s wrk package) or node (this process\'s undici loop). Default: wrk when installed.' },

@@ -136,7 +136,7 @@ test('the instruction row appears only when counted', () => {
 });
 
 test('bench options: defaults, and out-of-range values are refused with their name', () => {
-  assert.deepEqual(parseBenchNumbers({}), { durationMs: 2000, warmupMs: 500, ordersWarmupMs: 10_000, ordersAlternations: 45, ordersDurationMs: 1000, rate: 1000, concurrency: 32, alternations: 5, coldStarts: 7, repeat: 1, callgrindRequests: 200 });
+  assert.deepEqual(parseBenchNumbers({}), { durationMs: 2000, warmupMs: 500, ordersWarmupMs: 10_000, ordersAlternations: 90, ordersDurationMs: 1000, rate: 1000, concurrency: 32, alternations: 5, coldStarts: 7, repeat: 1, callgrindRequests: 200 });
   const custom = parseBenchNumbers({ duration: '0.5', warmup: '0', 'orders-warmup': '2.5', 'orders-alternations': '9', 'orders-duration': '1.5', rate: '200', concurrency: '8', alternations: '7', 'cold-starts': '9', repeat: '2', callgrind: '0' });
   assert.deepEqual(custom, { durationMs: 500, warmupMs: 0, ordersWarmupMs: 2500, ordersAlternations: 9, ordersDurationMs: 1500, rate: 200, concurrency: 8, alternations: 7, coldStarts: 9, repeat: 2, callgrindRequests: 0 });
   assert.throws(() => parseBenchNumbers({ duration: '600' }), /--duration must be a number from 0\.2 to 60; got "600"/);

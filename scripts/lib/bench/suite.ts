@@ -174,7 +174,7 @@ export function parseBenchNumbers(values: {
     durationMs: Math.round(num('duration', values.duration, 2, 0.2, 60) * 1000),
     warmupMs: Math.round(num('warmup', values.warmup, 0.5, 0, 30) * 1000),
     ordersWarmupMs: Math.round(num('orders-warmup', values['orders-warmup'], 10, 0, 120) * 1000),
-    ordersAlternations: whole('orders-alternations', values['orders-alternations'], 45, 1, 200),
+    ordersAlternations: whole('orders-alternations', values['orders-alternations'], 90, 1, 300),
     ordersDurationMs: Math.round(num('orders-duration', values['orders-duration'], 1, 0.2, 60) * 1000),
     rate: num('rate', values.rate, 1000, 1, 20_000),
     concurrency: whole('concurrency', values.concurrency, 32, 1, 1024),
