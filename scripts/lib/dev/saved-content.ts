@@ -3,9 +3,8 @@
 // watch event) restarts nothing. When in doubt it says "changed": a needless restart costs a second,
 // a missed one serves old code.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { foldersUnder, isSourceFile } from './watch.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { foldersUnder, sourceFilesIn } from './watch.ts';
 
 const MISSING = 'missing';
 
@@ -26,19 +25,7 @@ function writeStamp(file: string): string {
 
 /** The source files a watch of these folders reports (absolute paths). */
 export function sourceFilesUnder(dirs: readonly string[]): string[] {
-  const files: string[] = [];
-  for (const root of dirs) {
-    for (const dir of foldersUnder(root).keys()) {
-      let entries;
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
-        continue; // removed while we looked
-      }
-      for (const e of entries) if (e.isFile() && isSourceFile(e.name)) files.push(path.join(dir, e.name));
-    }
-  }
-  return files;
+  return dirs.flatMap((root) => [...foldersUnder(root).keys()].flatMap(sourceFilesIn));
 }
 
 /**

@@ -17,6 +17,15 @@ export function isSourceFile(relative: string): boolean {
   return /\.([cm]?[jt]sx?|json)$/.test(base);
 }
 
+/** The source files directly in this folder (absolute paths); none when it is gone. */
+export function sourceFilesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isFile() && isSourceFile(e.name) ? [path.join(dir, e.name)] : []));
+  } catch {
+    return []; // removed while we looked
+  }
+}
+
 export interface SourceWatcher {
   close(): void;
 }
@@ -113,13 +122,7 @@ export function watchSources(options: WatchOptions): SourceWatcher {
       if (watched.has(dir)) continue;
       add(dir, ino);
       // Files written into a new folder before its watch existed would otherwise go unseen.
-      if (afterStart) {
-        try {
-          for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isFile() && isSourceFile(e.name)) pending.add(path.join(dir, e.name));
-        } catch {
-          // removed again already
-        }
-      }
+      if (afterStart) for (const file of sourceFilesIn(dir)) pending.add(file);
     }
   };
 

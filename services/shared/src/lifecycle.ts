@@ -35,6 +35,13 @@ export const identityOf = (config: Pick<CommonConfig, 'service' | 'serviceVersio
 
 export const IDENTITY_HEADERS = Object.freeze({ service: 'x-service', version: 'x-service-version', pod: 'x-pod' } as const);
 
+/** The identity as the headers every answer carries. */
+export const identityHeaders = (identity: Identity): Record<string, string> => ({
+  [IDENTITY_HEADERS.service]: identity.service,
+  [IDENTITY_HEADERS.version]: identity.version,
+  [IDENTITY_HEADERS.pod]: identity.pod,
+});
+
 export const HEALTH_PATHS = Object.freeze(['/healthz', '/readyz'] as const);
 
 export function createHealthRoutes(lifecycle: Lifecycle, identity: Identity) {

@@ -7,7 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { loadConfig, type CommonConfig, type LoadConfigOptions, type ServiceConfig, type Setting } from './config.ts';
 import { identityResponse } from './identity-response.ts';
-import { identityOf, IDENTITY_HEADERS } from './lifecycle.ts';
+import { identityHeaders, identityOf } from './lifecycle.ts';
 import type { Runtime } from './service-app.ts';
 import { createAdminApp } from './switches.ts';
 
@@ -71,12 +71,7 @@ function closeGracefully(server: Server): Promise<void> {
 export async function startService(options: StartOptions): Promise<RunningService> {
   const { runtime } = options;
   const { config, logger, lifecycle } = runtime;
-  const identity = identityOf(config);
-  const server = createServer(options.app, {
-    [IDENTITY_HEADERS.service]: identity.service,
-    [IDENTITY_HEADERS.version]: identity.version,
-    [IDENTITY_HEADERS.pod]: identity.pod,
-  });
+  const server = createServer(options.app, identityHeaders(identityOf(config)));
   const adminServer = createServer(createAdminApp({ switches: runtime.switches, stats: runtime.stats, allowedHosts: config.adminAllowedHosts }));
   let port: number;
   let adminPort: number;

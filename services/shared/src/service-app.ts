@@ -8,7 +8,7 @@ import { matchedRoutes } from 'hono/route';
 import type { CommonConfig } from './config.ts';
 import { createErrorHandler, notFoundHandler } from './errors.ts';
 import { sendsIdentity } from './identity-response.ts';
-import { createHealthRoutes, createLifecycle, identityOf, IDENTITY_HEADERS, type Lifecycle } from './lifecycle.ts';
+import { createHealthRoutes, createLifecycle, identityHeaders, identityOf, type Lifecycle } from './lifecycle.ts';
 import { createLogger, logRequest, type Logger } from './logging.ts';
 import { createMetrics, METRICS_CONTENT_TYPE, type Metrics } from './metrics.ts';
 import {
@@ -81,6 +81,7 @@ export function routeLabel(c: Context): string {
 export function createServiceApp(runtime: Runtime): Hono<ServiceEnv> {
   const { logger, metrics, stats, switches, lifecycle } = runtime;
   const identity = identityOf(runtime.config);
+  const identityEntries = Object.entries(identityHeaders(identity));
   const app = new Hono<ServiceEnv>();
 
   app.use('*', async function observe(c, next) {
@@ -93,11 +94,7 @@ export function createServiceApp(runtime: Runtime): Hono<ServiceEnv> {
     // startService's server adds the identity headers as it writes the head (identity-response.ts),
     // which keeps Hono's fast path for c.json(); elsewhere (app.request()) they go on the context.
     const outgoing = c.env?.outgoing;
-    if (!sendsIdentity(outgoing)) {
-      c.header(IDENTITY_HEADERS.service, identity.service);
-      c.header(IDENTITY_HEADERS.version, identity.version);
-      c.header(IDENTITY_HEADERS.pod, identity.pod);
-    }
+    if (!sendsIdentity(outgoing)) for (const [name, value] of identityEntries) c.header(name, value);
     await next();
     // Checked after the handler so a request that was in flight when draining began closes too.
     if (lifecycle.draining) {

@@ -94,6 +94,17 @@ export function classifyFailure(error: unknown): UpstreamFailure {
   return 'upstream_error';
 }
 
+/**
+ * Whether an answer's body is read: a failing answer's only when the service itself answered (for
+ * its error code), a success's only when it is JSON. Anything else is drained, so the socket serves
+ * the next call.
+ */
+function bodyWanted(status: number, headers: IncomingHttpHeaders): boolean {
+  if (status >= 500) return typeof headers['x-service'] === 'string';
+  const type = headers['content-type'];
+  return typeof type === 'string' && type.includes('json');
+}
+
 interface RawAnswer {
   status: number;
   headers: IncomingHttpHeaders;
@@ -115,8 +126,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
-  /** One exchange: resolves with the answer (its body read only when `wantText` says so), or rejects. */
-  const exchange = (req: UpstreamRequest, headers: Record<string, string>, body: string | undefined, deadline: number, wantText: (status: number, headers: IncomingHttpHeaders) => boolean) =>
+  /** One exchange: resolves with the answer (its body read only when bodyWanted() says so), or rejects. */
+  const exchange = (req: UpstreamRequest, headers: Record<string, string>, body: string | undefined, deadline: number) =>
     new Promise<RawAnswer>((resolve, reject) => {
       const call = transport.request({ agent, protocol: origin.protocol, hostname: origin.hostname, port: origin.port, method: req.method, path: req.path, headers });
       // The request and its response may both report one failure; the promise keeps the first.
@@ -140,7 +151,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       call.once('response', (res) => {
         const status = res.statusCode ?? 0;
         res.on('error', fail);
-        if (!wantText(status, res.headers)) {
+        if (!bodyWanted(status, res.headers)) {
           res.once('end', () => succeed({ status, headers: res.headers, text: undefined }));
           res.resume();
           return;
@@ -168,12 +179,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       body = JSON.stringify(req.json);
       headers = { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     }
-    // A failing answer's body is read only when the service itself answered (for its error code);
-    // a success's only when it is JSON. Anything else is drained, so the socket serves the next call.
-    const wantText = (status: number, h: IncomingHttpHeaders) =>
-      status >= 500 ? typeof h['x-service'] === 'string' : typeof h['content-type'] === 'string' && h['content-type'].includes('json');
     let answer: RawAnswer;
-    const pending = exchange(req, headers, body, deadline, wantText);
+    const pending = exchange(req, headers, body, deadline);
     inFlight.add(pending);
     try {
       answer = await pending;
@@ -198,7 +205,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const version = got['x-service-version'];
       const pod = got['x-pod'];
       const served = typeof version === 'string' || typeof pod === 'string' ? { version: typeof version === 'string' ? version : '', pod: typeof pod === 'string' ? pod : '' } : undefined;
-      // The body was read exactly when the service itself answered (wantText).
+      // The body was read exactly when the service itself answered (bodyWanted).
       const upstreamCode = answeredBy !== undefined ? errorCodeOf(text ?? '') : undefined;
       // A 504 from the upstream (or its sidecar's route timeout) stays a timeout along the chain.
       const failure: UpstreamFailure = status === 504 ? 'upstream_timeout' : 'upstream_error';
